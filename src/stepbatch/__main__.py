@@ -1,0 +1,3 @@
+from stepbatch.cli import main
+
+main()

@@ -1,0 +1,81 @@
+"""Contracts between the engine and the step processors / browser factories.
+
+The engine owns progress and batching; a processor owns what happens on the site for one unit.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+from stepbatch.browser.protocol import BrowserSession
+from stepbatch.workbook.models import Account, Unit
+
+
+class UnitStatus(StrEnum):
+    PENDING = "pending"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    PARTIAL = "partial"  # stopped with products left (limit, stop, recycle); continues next run
+    FAILED = "failed"
+
+
+class ItemStatus(StrEnum):
+    INTENT = "intent"  # about to edit; planned operations recorded
+    EDITED = "edited"  # every edit applied; not yet moved
+    DONE = "done"  # moved to the target group and verified gone from the search
+    FAILED = "failed"  # Permanent problem with this product (left in place)
+
+
+@dataclass
+class ItemRecord:
+    item_id: str
+    status: ItemStatus
+    plan: list[str] = field(default_factory=list)
+    checkpoint: dict[str, Any] = field(default_factory=dict)  # processor-owned (ops done, snapshot)
+    error: str | None = None
+
+
+@dataclass
+class UnitResult:
+    status: UnitStatus  # DONE, PARTIAL (stopped early) or FAILED
+    items_done: int = 0
+    items_failed: int = 0
+    total_found: int | None = None  # what the site said (총 N개 상품) when the unit started
+    message: str = ""
+
+
+class UnitContext(Protocol):
+    """What a processor may ask of the engine while it processes one unit.
+
+    Every item_* call commits durably before it returns.
+    """
+
+    unit: Unit
+    log: logging.Logger
+    artifacts_dir: Path
+
+    def item_state(self, item_id: str) -> ItemRecord | None: ...
+    def unfinished_items(self) -> list[ItemRecord]: ...  # intent/edited items of this unit
+    def item_started(self, item_id: str, plan: list[str], checkpoint: dict[str, Any] | None = None) -> None: ...
+    def item_checkpoint(self, item_id: str, **data: Any) -> None: ...
+    def item_edited(self, item_id: str) -> None: ...
+    def item_done(self, item_id: str) -> None: ...
+    def item_failed(self, item_id: str, reason: str) -> None: ...
+    def set_total(self, total: int) -> None: ...
+    def should_stop(self) -> bool: ...  # limit reached, signal received or browser recycle due
+
+
+@runtime_checkable
+class StepProcessor(Protocol):
+    step: str
+
+    def open(self, browser: BrowserSession, account: Account) -> None: ...
+    def process(self, unit: Unit, ctx: UnitContext) -> UnitResult: ...
+
+
+BrowserFactory = Callable[[], BrowserSession]
