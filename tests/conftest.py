@@ -28,10 +28,21 @@ def _no_leftover_browsers(request: pytest.FixtureRequest):
         return
     before = _chromium_pids()
     yield
-    deadline_left = [p for p in _chromium_pids() - before if psutil.pid_exists(p)]
-    gone, alive = psutil.wait_procs([psutil.Process(p) for p in deadline_left if psutil.pid_exists(p)], timeout=5)
-    alive = [p for p in alive if p.status() != psutil.STATUS_ZOMBIE]
-    assert not alive, f"test left browser processes behind: {[p.pid for p in alive]}"
+    procs = []
+    for pid in _chromium_pids() - before:
+        try:
+            procs.append(psutil.Process(pid))
+        except psutil.NoSuchProcess:
+            pass
+    _, alive = psutil.wait_procs(procs, timeout=5)
+    leftovers = []
+    for proc in alive:
+        try:
+            if proc.status() != psutil.STATUS_ZOMBIE:
+                leftovers.append(proc.pid)
+        except psutil.NoSuchProcess:
+            pass
+    assert not leftovers, f"test left browser processes behind: {leftovers}"
 
 
 @pytest.fixture
