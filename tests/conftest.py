@@ -3,20 +3,31 @@
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
 
 import psutil
 import pytest
 
-os.environ.setdefault("STEPBATCH_TEST", "1")
+os.environ["STEPBATCH_TEST"] = "1"
+# Every process this pytest process starts inherits the marker, so a leftover browser is recognised as
+# ours even after it was orphaned, and browsers of other pytest sessions on the machine are ignored.
+_MARKER = f"STEPBATCH_TEST_SESSION={uuid.uuid4().hex}"
+os.environ["STEPBATCH_TEST_SESSION"] = _MARKER.split("=", 1)[1]
 
 
-def _chromium_pids() -> set[int]:
+def our_browser_pids() -> set[int]:
+    """chromium/chromedriver processes started (directly or not) by this pytest process."""
+    key, value = _MARKER.split("=", 1)
     pids = set()
     for proc in psutil.process_iter(["pid", "name"]):
-        name = (proc.info["name"] or "").lower()
-        if "chrom" in name:
-            pids.add(proc.info["pid"])
+        if "chrom" not in (proc.info["name"] or "").lower():
+            continue
+        try:
+            if proc.environ().get(key) == value and proc.status() != psutil.STATUS_ZOMBIE:
+                pids.add(proc.info["pid"])
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
     return pids
 
 
@@ -26,10 +37,10 @@ def _no_leftover_browsers(request: pytest.FixtureRequest):
     if request.node.get_closest_marker("browser") is None:
         yield
         return
-    before = _chromium_pids()
+    before = our_browser_pids()
     yield
     procs = []
-    for pid in _chromium_pids() - before:
+    for pid in our_browser_pids() - before:
         try:
             procs.append(psutil.Process(pid))
         except psutil.NoSuchProcess:
@@ -40,9 +51,10 @@ def _no_leftover_browsers(request: pytest.FixtureRequest):
         try:
             if proc.status() != psutil.STATUS_ZOMBIE:
                 leftovers.append(proc.pid)
+                proc.kill()
         except psutil.NoSuchProcess:
             pass
-    assert not leftovers, f"test left browser processes behind: {leftovers}"
+    assert not leftovers, f"test left browser processes behind (killed now): {leftovers}"
 
 
 @pytest.fixture
