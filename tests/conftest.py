@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from pathlib import Path
@@ -41,10 +42,8 @@ def _no_leftover_browsers(request: pytest.FixtureRequest):
     yield
     procs = []
     for pid in our_browser_pids() - before:
-        try:
+        with contextlib.suppress(psutil.NoSuchProcess):
             procs.append(psutil.Process(pid))
-        except psutil.NoSuchProcess:
-            pass
     _, alive = psutil.wait_procs(procs, timeout=5)
     leftovers = []
     for proc in alive:

@@ -16,7 +16,7 @@ BASE_ARGS: tuple[str, ...] = (
 ROOT_ARGS: tuple[str, ...] = ("--no-sandbox",)  # Chromium refuses to run as root with its sandbox
 
 OFFLINE_ARGS: tuple[str, ...] = (
-    '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost',
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
 )
 
 

@@ -14,7 +14,8 @@ class BrowserSession(Protocol):
 
     def memory_mb(self) -> float: ...  # PSS (or RSS where PSS is unavailable) summed over the tree
 
-    def page_metrics(self) -> dict[str, Any]: ...  # JSHeapUsedSize, Nodes… when available, else {}
+    # {"JSHeapUsedSize": MB, "JSHeapTotalSize": MB, "Nodes": count} of the page (CDP), else {}
+    def page_metrics(self) -> dict[str, Any]: ...
 
     def is_alive(self) -> bool: ...
 

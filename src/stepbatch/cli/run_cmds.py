@@ -1,9 +1,110 @@
-"""Commands of this area (placeholder until implemented)."""
+"""`stepbatch run` and `stepbatch demo` (thin: parse, merge stepbatch.toml, call stepbatch.app / demo)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
+
+from stepbatch.errors import UserError
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the app."""
+    app.command(name="run")(run)
+    app.command(name="demo")(demo)
+
+
+def run(
+    step: str = typer.Argument(..., help="step2 or step3"),
+    workbook: Path | None = typer.Option(
+        None, "--workbook", "-w", help="the operators' task workbook (.xlsx)"
+    ),
+    account: str | None = typer.Option(
+        None, "--account", "-a", help="login email, sheet nickname or account_N"
+    ),
+    accounts: str | None = typer.Option(None, "--accounts", help="`all`: every account, one process each"),
+    parallel: int = typer.Option(1, "--parallel", help="with --accounts all: accounts run at once"),
+    server: str | None = typer.Option(None, "--server", "-s", help="only this final_group (e.g. 서버2-1)"),
+    base_url: str | None = typer.Option(None, "--base-url", help="site URL (default: the real Percenty)"),
+    batch_size: int | None = typer.Option(None, "--batch-size", help="provider codes per browser (5)"),
+    restart_above_mb: float | None = typer.Option(None, "--restart-above-mb", help="recycle above this MB"),
+    restart_every_items: int | None = typer.Option(
+        None, "--restart-every-items", help="recycle every N items"
+    ),
+    max_attempts: int | None = typer.Option(None, "--max-attempts", help="attempts per code (3)"),
+    max_products: int | None = typer.Option(None, "--max-products", help="stop after N products"),
+    max_products_per_code: int | None = typer.Option(None, "--max-products-per-code", help="off by default"),
+    item_timeout: float | None = typer.Option(None, "--item-timeout", help="watchdog per product, seconds"),
+    new_cycle: bool = typer.Option(False, "--new-cycle", help="start again after a completed cycle"),
+    headed: bool = typer.Option(False, "--headed", help="show the browser window"),
+    chrome_binary: Path | None = typer.Option(None, "--chrome-binary", help="Chrome/Chromium executable"),
+    browser: str | None = typer.Option(None, "--browser", help="playwright (default) or selenium"),
+    processor: str | None = typer.Option(None, "--processor", help="plugin processor package.module:Class"),
+    state_dir: Path | None = typer.Option(
+        None, "--state-dir", help="progress/locks/runs (./stepbatch-state)"
+    ),
+    config: Path | None = typer.Option(None, "--config", help="stepbatch.toml (default: ./stepbatch.toml)"),
+    summary_json: Path | None = typer.Option(None, "--summary-json", hidden=True),
+) -> None:
+    """Run step2 or step3 for one account (or --accounts all) in crash-safe batches."""
+    from stepbatch.app.run import DEFAULT_BASE_URL, DEFAULT_STATE_DIR, RunRequest, run_all, run_one
+    from stepbatch.config import load_config
+
+    cli = {
+        "batch_size": batch_size,
+        "restart_above_mb": restart_above_mb,
+        "restart_every_items": restart_every_items,
+        "max_attempts": max_attempts,
+        "max_products": max_products,
+        "max_products_per_code": max_products_per_code,
+        "item_timeout": item_timeout,
+        "new_cycle": new_cycle or None,
+        "workbook": workbook,
+        "account": account,
+        "server": server,
+        "state_dir": state_dir,
+        "base_url": base_url,
+        "headed": headed or None,
+        "browser": browser,
+        "chrome_binary": chrome_binary,
+    }
+    options, extras = load_config(config).resolve(step, cli)
+    if extras.get("workbook") is None:
+        raise UserError("--workbook is required (or `workbook` in stepbatch.toml)")
+    if accounts is not None and accounts.lower() != "all":
+        raise UserError(f"--accounts {accounts!r}: only `all` is supported (use --account for one)")
+    if accounts and account:
+        raise UserError("use either --account or --accounts all, not both")
+    req = RunRequest(
+        step=step,
+        workbook=Path(extras["workbook"]),
+        account=extras.get("account"),
+        all_accounts=bool(accounts),
+        parallel=parallel,
+        server=extras.get("server"),
+        base_url=extras.get("base_url") or DEFAULT_BASE_URL,
+        state_dir=Path(extras.get("state_dir") or DEFAULT_STATE_DIR),
+        options=options,
+        headed=bool(extras.get("headed")),
+        chrome_binary=extras.get("chrome_binary"),
+        browser=extras.get("browser") or "playwright",
+        processor=processor,
+        summary_json=summary_json,
+    )
+    code = run_all(req) if req.all_accounts else run_one(req)
+    raise typer.Exit(code)
+
+
+def demo(
+    folder: Path | None = typer.Option(
+        None, "--dir", help="keep the demo's files here (default: a temp folder)"
+    ),
+    batch_size: int = typer.Option(3, "--batch-size", help="codes per browser (small, so restarts happen)"),
+    codes: int = typer.Option(30, "--codes", help="provider codes per account in the generated workbook"),
+    headed: bool = typer.Option(False, "--headed", help="show the browser window"),
+) -> None:
+    """Start the simulator with a sample workbook, run step2 then step3 for both accounts, verify."""
+    from stepbatch.demo import run_demo
+
+    raise typer.Exit(run_demo(folder=folder, batch_size=batch_size, codes=codes, headed=headed))

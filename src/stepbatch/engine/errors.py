@@ -39,7 +39,13 @@ class StopAccount(StepError):
     reaction = "stop"
 
 
-ERROR_CLASSES: tuple[type[StepError], ...] = (SessionExpired, BrowserCrashed, Transient, Permanent, StopAccount)
+ERROR_CLASSES: tuple[type[StepError], ...] = (
+    SessionExpired,
+    BrowserCrashed,
+    Transient,
+    Permanent,
+    StopAccount,
+)
 
 
 def error_class_name(exc: BaseException) -> str:
@@ -48,3 +54,7 @@ def error_class_name(exc: BaseException) -> str:
         if isinstance(exc, cls):
             return cls.__name__
     return "Transient"
+
+
+class ItemTimeout(BrowserCrashed):
+    """The per-item watchdog killed a hung browser (`RunOptions.item_timeout`); handled as BrowserCrashed."""

@@ -150,6 +150,7 @@ class Problem:
     value: str | None
     message: str
     header: str | None = None  # the column's header name, e.g. "image_delete"
+    severity: str = "error"  # "error": the rows (or sheet) cannot be run; "warning": read, but check it
 
     def location(self) -> str:
         cell = f"{self.column or ''}{self.row or ''}"
@@ -159,6 +160,10 @@ class Problem:
     def line(self) -> str:
         shown = f" {self.value!r}:" if self.value not in (None, "") else ""
         return f"{self.location()}:{shown} {self.message}"
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
 
 
 class WorkbookError(Exception):

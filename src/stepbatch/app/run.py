@@ -1,0 +1,333 @@
+"""`stepbatch run`: check everything up front, then run one account (or every account) through the engine."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, TextIO
+from urllib.parse import urlparse
+
+import httpx
+
+from stepbatch.app.processors import build_processor, check_step
+from stepbatch.app.progress import ProgressDisplay
+from stepbatch.engine.options import RunOptions
+from stepbatch.errors import EXIT_OK, EXIT_PROBLEMS, EXIT_UNUSABLE, UserError
+from stepbatch.workbook import Workbook, load_workbook
+from stepbatch.workbook.models import Account, Unit, WorkbookError
+
+DEFAULT_BASE_URL = "https://www.percenty.co.kr"
+DEFAULT_STATE_DIR = Path("stepbatch-state")
+PROBE_TIMEOUT_S = 5.0
+MAX_PROBLEMS_SHOWN = 3
+
+
+@dataclass
+class RunRequest:
+    """Everything `stepbatch run` needs, after merging stepbatch.toml and the command line."""
+
+    step: str
+    workbook: Path
+    account: str | None = None  # email, nickname or account_N
+    all_accounts: bool = False
+    parallel: int = 1
+    server: str | None = None
+    base_url: str = DEFAULT_BASE_URL
+    state_dir: Path = DEFAULT_STATE_DIR
+    options: RunOptions = field(default_factory=RunOptions)
+    headed: bool = False
+    chrome_binary: Path | None = None
+    browser: str = "playwright"
+    processor: str | None = None  # plugin `package.module:Class`
+    summary_json: Path | None = None  # where a child process leaves its summary (--accounts all)
+
+
+# --- checks -------------------------------------------------------------------------------------------
+
+
+def check_options(options: RunOptions) -> None:
+    """One-line errors for option values that cannot work."""
+    positive = {
+        "batch_size": "--batch-size",
+        "max_attempts": "--max-attempts",
+        "restart_above_mb": "--restart-above-mb",
+        "restart_every_items": "--restart-every-items",
+        "max_products": "--max-products",
+        "max_products_per_code": "--max-products-per-code",
+        "item_timeout": "--item-timeout",
+    }
+    for name, flag in positive.items():
+        value = getattr(options, name)
+        if value is not None and value <= 0:
+            raise UserError(f"{flag} must be greater than 0, got {value:g}")
+
+
+def probe_base_url(base_url: str) -> None:
+    """A short HTTP request, so an unreachable site fails now rather than in the first batch."""
+    parsed = urlparse(base_url)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise UserError(f"--base-url {base_url!r}: expected an http(s) URL such as {DEFAULT_BASE_URL}")
+    try:
+        httpx.get(base_url, timeout=PROBE_TIMEOUT_S, follow_redirects=False)
+    except httpx.HTTPError as exc:
+        raise UserError(f"--base-url {base_url}: cannot reach it ({type(exc).__name__}: {exc})") from None
+
+
+def is_local(base_url: str) -> bool:
+    return (urlparse(base_url).hostname or "") in ("127.0.0.1", "localhost", "::1")
+
+
+def check_browser(kind: str, chrome_binary: Path | None) -> None:
+    from stepbatch.browser.factory import BrowserOptions
+
+    BrowserOptions(kind=kind, chrome_binary=chrome_binary).validate()
+    if chrome_binary is None and sys.platform.startswith("linux"):
+        from shutil import which
+
+        if not any(which(name) for name in ("chromium", "chromium-browser", "google-chrome", "chrome")):
+            raise UserError(
+                "no Chromium or Chrome found: install it (`make chromium`) or pass --chrome-binary"
+            )
+
+
+def read_workbook(path: Path) -> Workbook:
+    if not Path(path).is_file():
+        raise UserError(f"--workbook {path}: file not found")
+    return load_workbook(path)
+
+
+def select_units(book: Workbook, account: Account, step: str, server: str | None) -> list[Unit]:
+    """The account's units of `step`; workbook errors in those rows → one line listing the first ones."""
+    try:
+        return book.units(account, step, server)
+    except WorkbookError:
+        problems = [p for p in book.selection_problems(account, step, server) if p.is_error]
+        if not problems:
+            raise
+        shown = " | ".join(p.line() for p in problems[:MAX_PROBLEMS_SHOWN])
+        more = (
+            f" (+{len(problems) - MAX_PROBLEMS_SHOWN} more; see `stepbatch validate`)"
+            if len(problems) > MAX_PROBLEMS_SHOWN
+            else ""
+        )
+        raise UserError(
+            f"{book.path}: {len(problems)} problem(s) in the {step} rows of {account.nickname}: {shown}{more}"
+        ) from None
+
+
+# --- one account ----------------------------------------------------------------------------------------
+
+
+def run_one(req: RunRequest, *, out: TextIO | None = None, live: bool | None = None) -> int:
+    """Check, then run one account; prints progress and the summary; returns the exit code."""
+    from stepbatch.browser.factory import BrowserOptions, browser_factory
+    from stepbatch.browser.orphans import kill_recorded_orphans
+    from stepbatch.engine.runner import run_account
+
+    out = out or sys.stdout
+    check_step(req.step)
+    check_options(req.options)
+    book = read_workbook(req.workbook)
+    if not req.account:
+        raise UserError("--account is required (or --accounts all)")
+    account = book.account(req.account)
+    units = select_units(book, account, req.step, req.server)
+    processor = build_processor(
+        req.step, req.base_url, plugin=req.processor, max_products_per_code=req.options.max_products_per_code
+    )
+    check_browser(req.browser, req.chrome_binary)
+    probe_base_url(req.base_url)
+    state_dir = Path(req.state_dir)
+    killed = kill_recorded_orphans(state_dir, account.nickname)
+    if killed:
+        out.write(f"ended {len(killed)} leftover browser process(es) of {account.nickname}\n")
+    factory = browser_factory(
+        BrowserOptions(
+            kind=req.browser,
+            headless=not req.headed,
+            chrome_binary=req.chrome_binary,
+            offline=is_local(req.base_url),
+            state_dir=state_dir,
+            account=account.nickname,
+        )
+    )
+    options = replace(req.options, step=req.step)
+    with ProgressDisplay(out, live=live) as display:
+        summary = run_account(
+            state_dir=state_dir,
+            account=account,
+            step=req.step,
+            server=req.server,
+            units=units,
+            processor=processor,
+            browser_factory=factory,
+            options=options,
+            listeners=[display],
+        )
+    out.write(format_summary(summary) + "\n")
+    if req.summary_json is not None:
+        Path(req.summary_json).write_text(
+            json.dumps(summary.to_dict(), ensure_ascii=False, default=str), encoding="utf-8"
+        )
+    return summary.exit_code
+
+
+def format_summary(summary: Any) -> str:
+    s = summary
+    lines = [
+        f"{s.account} {s.step}{' ' + s.server if s.server else ''}: {s.outcome}"
+        + (f" ({s.stop_reason})" if s.stop_reason else ""),
+        f"  codes: {s.units_done} done, {s.units_partial} partial, {s.units_failed} failed"
+        f" of {s.units_total} ({s.units_planned} planned this run)",
+        f"  products: {s.items_done} done, {s.items_failed} failed",
+        f"  batches: {s.batches_run}/{s.batches_planned}; browser restarts: "
+        + (", ".join(f"{k} {v}" for k, v in sorted(s.restarts.items())) or "none")
+        + f"; retries: {sum(s.retries.values()) if s.retries else 0}; relogins: {s.relogins}",
+        f"  peak browser memory: {s.peak_memory_mb:.0f} MB"
+        if s.peak_memory_mb
+        else "  peak browser memory: -",
+        f"  duration: {s.duration_s:.1f}s; run folder: {s.run_dir}",
+    ]
+    if s.message:
+        lines.append(f"  {s.message}")
+    lines += [f"  error: {e}" for e in s.errors[:5]]
+    if s.resume_hint and s.outcome != "complete":
+        lines.append(f"  resume with: {s.resume_hint}")
+    return "\n".join(lines)
+
+
+# --- every account --------------------------------------------------------------------------------------
+
+
+@dataclass
+class AccountResult:
+    account: str
+    exit_code: int
+    summary: dict[str, Any] | None
+    output_tail: str = ""
+
+
+def child_command(req: RunRequest, account: str, summary_json: Path) -> list[str]:
+    """`stepbatch run … --account X` for one account, every setting spelled out."""
+    o = req.options
+    cmd = [
+        sys.executable,
+        "-m",
+        "stepbatch",
+        "run",
+        req.step,
+        "--workbook",
+        str(req.workbook),
+        "--account",
+        account,
+        "--base-url",
+        req.base_url,
+        "--state-dir",
+        str(req.state_dir),
+        "--batch-size",
+        str(o.batch_size),
+        "--max-attempts",
+        str(o.max_attempts),
+        "--browser",
+        req.browser,
+        "--summary-json",
+        str(summary_json),
+    ]
+    optional = {
+        "--server": req.server,
+        "--restart-above-mb": o.restart_above_mb,
+        "--restart-every-items": o.restart_every_items,
+        "--max-products": o.max_products,
+        "--max-products-per-code": o.max_products_per_code,
+        "--item-timeout": o.item_timeout,
+        "--chrome-binary": req.chrome_binary,
+        "--processor": req.processor,
+    }
+    for flag, value in optional.items():
+        if value is not None:
+            cmd += [flag, str(value)]
+    if o.new_cycle:
+        cmd.append("--new-cycle")
+    if req.headed:
+        cmd.append("--headed")
+    return cmd
+
+
+def run_all(req: RunRequest, *, out: TextIO | None = None) -> int:
+    """Every account of the workbook, each in its own process; `parallel` at a time; a result table."""
+    out = out or sys.stdout
+    check_step(req.step)
+    check_options(req.options)
+    if req.parallel < 1:
+        raise UserError(f"--parallel must be at least 1, got {req.parallel}")
+    book = read_workbook(req.workbook)
+    accounts = book.accounts
+    if not accounts:
+        raise UserError(f"--workbook {req.workbook}: no accounts in login_id")
+    check_browser(req.browser, req.chrome_binary)
+    probe_base_url(req.base_url)
+    with tempfile.TemporaryDirectory(prefix="stepbatch-accounts-") as tmp:
+
+        def one(account: Account) -> AccountResult:
+            summary_path = Path(tmp) / f"{account.virtual_id}.json"
+            cmd = child_command(req, account.email, summary_path)
+            out.write(f"starting {account.nickname} ({account.email})\n")
+            out.flush()
+            env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+            proc = subprocess.run(
+                cmd, capture_output=True, text=True, encoding="utf-8", errors="replace", env=env, check=False
+            )
+            summary = json.loads(summary_path.read_text(encoding="utf-8")) if summary_path.is_file() else None
+            tail = (proc.stderr or proc.stdout or "").strip().splitlines()
+            result = AccountResult(account.nickname, proc.returncode, summary, tail[-1] if tail else "")
+            out.write(f"finished {account.nickname}: exit {proc.returncode}\n")
+            out.flush()
+            return result
+
+        with ThreadPoolExecutor(max_workers=req.parallel) as pool:
+            results = list(pool.map(one, accounts))
+    out.write(format_account_table(results) + "\n")
+    codes = [r.exit_code for r in results]
+    if all(c == EXIT_OK for c in codes):
+        return EXIT_OK
+    return (
+        EXIT_UNUSABLE
+        if all(c == EXIT_UNUSABLE for c in codes)
+        else max((c for c in codes if c != EXIT_OK), default=EXIT_PROBLEMS)
+    )
+
+
+def format_account_table(results: list[AccountResult]) -> str:
+    from io import StringIO
+
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="accounts")
+    for column in ("account", "exit", "outcome", "codes done", "partial", "failed", "products", "note"):
+        table.add_column(column)
+    for r in results:
+        s = r.summary or {}
+        table.add_row(
+            r.account,
+            str(r.exit_code),
+            str(s.get("outcome", "-")),
+            str(s.get("units_done", "-")),
+            str(s.get("units_partial", "-")),
+            str(s.get("units_failed", "-")),
+            str(s.get("items_done", "-")),
+            "" if s else r.output_tail[:80],
+        )
+    buffer = StringIO()
+    Console(file=buffer, width=120, force_terminal=False).print(table)
+    return buffer.getvalue().rstrip()
+
+
+def option_field_names() -> set[str]:
+    return {f.name for f in fields(RunOptions)} - {"step"}

@@ -1,0 +1,110 @@
+"""Helpers for tests of any area that need a running simulator (and a browser logged in to it)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from stepbatch.simulator.faults import Faults
+from stepbatch.simulator.server import SimulatorServer
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+    from stepbatch.workbook.models import Account
+
+
+def make_workbook(folder: Path, accounts: int = 1, codes: int = 8, seed: int = 1, **kwargs: Any) -> Path:
+    """A sample workbook (fake accounts) in `folder`."""
+    from stepbatch.workbook import write_sample_workbook
+
+    return write_sample_workbook(Path(folder) / "workbook.xlsx", accounts=accounts, codes=codes, seed=seed,
+                                 force=True, **kwargs)
+
+
+def simulator(folder: Path, workbook: Path, faults: Faults | None = None, seed: int = 1,
+              counts: dict[str, int] | None = None, mode: str = "thread") -> SimulatorServer:
+    """A not-yet-started simulator over a new database in `folder` (use it as a context manager)."""
+    return SimulatorServer(Path(folder) / "sim.db", workbook, seed=seed, faults=faults, counts=counts,
+                           mode=mode)  # type: ignore[arg-type]
+
+
+def launch_chromium(playwright: Any) -> Browser:
+    """Headless Chromium as every test here must start it (system binary, offline flags)."""
+    from stepbatch.browser.flags import chromium_args
+
+    return playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
+                                      args=chromium_args(offline=True))
+
+
+def login(page: Page, base_url: str, account: Account, timeout_ms: float = 30_000) -> None:
+    """Sign in through the page like a user and wait for the app shell."""
+    page.goto(base_url + "/signin")
+    page.fill("input#email", account.email)
+    page.fill("input#password", account.password.reveal())
+    page.click("button:has-text('이메일 로그인')")
+    page.wait_for_url(base_url + "/", timeout=timeout_ms)
+    page.wait_for_selector("aside.ant-layout-sider ul.ant-menu", timeout=timeout_ms)
+
+
+class ApiClient:
+    """The simulator's JSON API from Python (httpx), logged in as one account."""
+
+    def __init__(self, base_url: str, account: Account) -> None:
+        import httpx
+
+        self.http = httpx.Client(base_url=base_url, timeout=30)
+        r = self.http.post("/api/login", json={"email": account.email, "password": account.password.reveal()})
+        r.raise_for_status()
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> ApiClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def get(self, path: str, **params: Any) -> Any:
+        r = self.http.get(path, params=params)
+        r.raise_for_status()
+        return r.json()
+
+    def post(self, path: str, body: dict[str, Any]) -> Any:
+        r = self.http.post(path, json=body)
+        r.raise_for_status()
+        return r.json()
+
+    def search(self, code: str, group: str = "신규수집", size: int = 100) -> list[dict[str, Any]]:
+        return self.get("/api/products", group=group, q=code, size=size)["items"]
+
+    def apply_unit(self, product_id: str, unit: Any, move: bool = True) -> None:
+        """Do what a correct automation does for one product of `unit`: its ops in order, then the move."""
+        from stepbatch.simulator.replay import TRANSLATE_TARGET, positions
+        from stepbatch.workbook.models import Action, CommandKind
+
+        base = f"/api/products/{product_id}"
+        for op in unit.ops:
+            p = self.get(base)
+            if op.action in (Action.IMAGE_DELETE, Action.THUMBNAIL_DELETE):
+                kind = "detail" if op.action is Action.IMAGE_DELETE else "thumbnail"
+                images = p["detail"] if kind == "detail" else p["thumbs"]
+                for pos in sorted(positions(op.command, len(images)), reverse=True):
+                    self.post(base + "/images/delete", {"list": kind, "image": images[pos - 1]["id"]})
+            elif op.action is Action.OPTION_IMAGE_COPY:
+                images = [o["image"] for o in p["options"] if o["image"]]
+                for pos in positions(op.command, len(images)):
+                    self.post(base + "/images/copy", {"list": "option", "image": images[pos - 1]["id"]})
+            elif op.action in TRANSLATE_TARGET:
+                target = TRANSLATE_TARGET[op.action]
+                images = {"detail": p["detail"], "thumbnail": p["thumbs"],
+                          "option": [o["image"] for o in p["options"] if o["image"]]}[target]
+                for pos in positions(op.command, len(images)):
+                    self.post(base + "/translate", {"list": target, "image": images[pos - 1]["id"]})
+            elif op.action is Action.IMAGE_TAG_INSERT and op.command.kind is CommandKind.YES:
+                self.post(base + "/html", {"via": "embed", "html": '<img src="/img/tag.svg">'})
+            elif op.action is Action.HTML_UPDATE and op.command.text:
+                self.post(base + "/html", {"via": "embed", "html": op.command.text})
+        if move:
+            self.post(base + "/group", {"group": unit.target_group})

@@ -1,0 +1,213 @@
+"""Helpers shared by the page objects: session check, overlay handling, robust clicks, error mapping."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from urllib.parse import urlparse
+
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Locator, Page, Response
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from stepbatch.engine.errors import BrowserCrashed, SessionExpired, StepError, Transient
+from stepbatch.sites.percenty import selectors as S
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT_MS = 20_000
+SHORT_TIMEOUT_MS = 4_000
+ACT_ATTEMPTS = 5  # an HTTP 5xx answer changed nothing, so the same click is simply repeated
+
+# Injected once per document so Channel Talk never covers the UI, even after a reload or re-login.
+_CHANNEL_TALK_SCRIPT = f"""
+(() => {{
+  const add = () => {{
+    if (document.getElementById('{S.CHANNEL_TALK_STYLE_ID}')) return;
+    const s = document.createElement('style');
+    s.id = '{S.CHANNEL_TALK_STYLE_ID}';
+    s.textContent = {S.CHANNEL_TALK_CSS!r};
+    (document.head || document.documentElement).appendChild(s);
+  }};
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', add); else add();
+}})();
+"""
+
+# A wrap is lingering when it holds no visible modal (the dialog closed but the wrapper stayed), or,
+# when `keep` is given, when it does not hold the modal we are working in.
+_REMOVE_LINGERING_JS = """
+(keep) => {
+  let removed = 0;
+  for (const wrap of document.querySelectorAll('.ant-modal-wrap, .ant-modal-mask')) {
+    if (keep && wrap.querySelector(keep)) continue;
+    const modal = wrap.querySelector('.ant-modal');
+    const visible = modal && modal.offsetParent !== null && modal.getBoundingClientRect().height > 0
+      && getComputedStyle(wrap).display !== 'none';
+    if (!visible || keep) { wrap.remove(); removed++; }
+  }
+  document.body.classList.remove('ant-modal-open');
+  document.body.style.overflow = '';
+  return removed;
+}
+"""
+
+
+class PageHelper:
+    """The one Playwright page of a session, with the waits and clicks every page object needs."""
+
+    def __init__(self, page: Page, base_url: str, timeout_ms: int = DEFAULT_TIMEOUT_MS) -> None:
+        self.page = page
+        self.base_url = base_url.rstrip("/")
+        self.timeout_ms = timeout_ms
+        page.set_default_timeout(timeout_ms)
+        self._install_overlay_handlers()
+
+    def _install_overlay_handlers(self) -> None:
+        """Before any action: close notice popups and drop modal wrappers that outlived their dialog."""
+        page = self.page
+        page.add_locator_handler(
+            page.locator(S.POPUP_DONT_SHOW_AGAIN).first, lambda loc: loc.click(timeout=SHORT_TIMEOUT_MS)
+        )
+        page.add_locator_handler(
+            page.locator(S.LINGERING_WRAP).first,
+            lambda loc: page.evaluate(_REMOVE_LINGERING_JS, None),
+        )
+
+    # --- session ---
+    def on_signin(self) -> bool:
+        return urlparse(self.page.url).path.rstrip("/").endswith(S.SIGNIN_PATH)
+
+    def check_session(self) -> None:
+        if self.on_signin():
+            raise SessionExpired("redirected to the sign-in page")
+
+    # --- overlays ---
+    def install_channel_talk_blocker(self) -> None:
+        self.page.add_init_script(_CHANNEL_TALK_SCRIPT)
+        self.page.evaluate(_CHANNEL_TALK_SCRIPT)
+
+    def dismiss_popups(self) -> int:
+        """Click `다시 보지 않기` on every visible notice popup; returns how many were closed."""
+        closed = 0
+        buttons = self.page.locator(S.POPUP_DONT_SHOW_AGAIN)
+        while buttons.count() and closed < 5:
+            try:
+                buttons.first.click(timeout=SHORT_TIMEOUT_MS)
+            except PlaywrightTimeout:
+                break
+            closed += 1
+        return closed
+
+    def clear_overlays(self, keep: str | None = None) -> int:
+        """Close popups, then remove modal wrappers that linger after their dialog has gone."""
+        self.dismiss_popups()
+        return int(self.page.evaluate(_REMOVE_LINGERING_JS, keep))
+
+    def click(
+        self, target: Locator, *, keep: str | None = None, attempts: int = 3, signin_ok: bool = False
+    ) -> None:
+        """Click, retrying after clearing overlays when a lingering modal intercepts the click."""
+        for attempt in range(1, attempts + 1):
+            if not signin_ok:
+                self.check_session()
+            try:
+                target.click(timeout=SHORT_TIMEOUT_MS if attempt < attempts else self.timeout_ms)
+                return
+            except PlaywrightTimeout as exc:
+                if not signin_ok:
+                    self.check_session()
+                if attempt == attempts:
+                    raise Transient(f"click timed out: {_first_line(exc)}") from exc
+                removed = self.clear_overlays(keep=keep)
+                log.debug("click retry %d after removing %d overlay(s)", attempt, removed)
+
+    def act(
+        self, do: Callable[[], object], *, method: str | None = None, attempts: int = ACT_ATTEMPTS
+    ) -> Response:
+        """Run a UI action that makes the page call the server, and wait for that call's answer.
+
+        A 5xx answer (the server changed nothing) repeats the action; a 401 means the session expired.
+        """
+        for attempt in range(1, attempts + 1):
+            self.check_session()
+            with self.page.expect_response(lambda r: _is_api_call(r, method)) as info:
+                do()
+            response = info.value
+            if response.status == 401:
+                raise SessionExpired("the site answered 401 (session expired)")
+            if response.status < 500:
+                return response
+            log.info(
+                "server answered %d to %s; repeating the action (%d/%d)",
+                response.status,
+                response.request.method,
+                attempt,
+                attempts,
+            )
+        raise Transient(f"the server kept answering {response.status} ({attempts} attempts)")
+
+    def wait_js(self, expression: str, arg: object = None, timeout_ms: int | None = None) -> object:
+        """Wait until a JS predicate holds (polled on animation frames, no fixed sleep)."""
+        handle = self.page.wait_for_function(expression, arg=arg, timeout=timeout_ms or self.timeout_ms)
+        return handle.json_value()
+
+    def press_escape(self) -> None:
+        self.page.keyboard.press("Escape")
+
+
+def _is_api_call(response: Response, method: str | None) -> bool:
+    request = response.request
+    if request.resource_type not in ("fetch", "xhr"):
+        return False
+    return method is None or request.method == method
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def classify_playwright(exc: BaseException, page: Page | None = None) -> StepError:
+    """Map a Playwright error onto the engine's taxonomy (browser package's `classify` when present)."""
+    if isinstance(exc, StepError):
+        return exc
+    if page is not None:
+        try:
+            if not page.is_closed() and urlparse(page.url).path.rstrip("/").endswith(S.SIGNIN_PATH):
+                return SessionExpired("redirected to the sign-in page")
+        except PlaywrightError:
+            pass
+    try:
+        from stepbatch.browser.errors import classify
+    except ImportError:
+        classify = None
+    if classify is not None:
+        mapped = classify(exc)
+        if isinstance(mapped, StepError):
+            return mapped
+        if isinstance(mapped, type) and issubclass(mapped, StepError):
+            return mapped(_first_line(exc))
+    text = str(exc).lower()
+    gone = (
+        "target page, context or browser has been closed",
+        "browser has been closed",
+        "target closed",
+        "crash",
+        "connection closed",
+        "econnrefused",
+        "browser closed",
+    )
+    if any(marker in text for marker in gone):
+        return BrowserCrashed(_first_line(exc))
+    return Transient(_first_line(exc))
+
+
+@contextmanager
+def playwright_errors(page: Page | None) -> Iterator[None]:
+    """Re-raise Playwright errors as the engine's error classes."""
+    try:
+        yield
+    except StepError:
+        raise
+    except PlaywrightError as exc:
+        raise classify_playwright(exc, page) from exc

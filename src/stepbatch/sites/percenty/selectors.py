@@ -1,0 +1,160 @@
+"""Every selector the Percenty adapter uses, in one place (Playwright selector syntax).
+
+Chosen from docs/percenty-dom.md by visible text, ARIA attributes and stable Ant Design classes only.
+Never used: styled-component classes (`sc-*`, they change between builds), generated ids
+(`rc_select_<n>`, `rc-tabs-<n>`, `:rNN:`), positions in the document and screen coordinates.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+SIGNIN_PATH = "/signin"
+
+# --- login (§1) ---
+LOGIN_EMAIL = "input#email"
+LOGIN_PASSWORD = "input#password"
+LOGIN_SUBMIT = "button:has-text('이메일 로그인')"
+
+# --- overlays (§7) ---
+POPUP_DONT_SHOW_AGAIN = ".ant-modal-wrap:visible button:has-text('다시 보지 않기')"
+MODAL_WRAP = ".ant-modal-wrap"
+LINGERING_WRAP = (
+    ".ant-modal-wrap:not(:has(.ant-modal))"  # the dialog is gone, the wrapper still catches clicks
+)
+CHANNEL_TALK_STYLE_ID = "channel-talk-blocker-style"
+CHANNEL_TALK_CSS = (
+    "#ch-plugin, #ch-plugin-entry, #ch-plugin-script, #floating-button-portal"
+    " { display: none !important; pointer-events: none !important; }"
+)
+MESSAGE_NOTICE = ".ant-message-notice"
+
+# --- shell / menu (§1) ---
+MENU_ITEM_TITLE = "li.ant-menu-item[role=menuitem] span.ant-menu-title-content"
+SUBMENU_TITLE = "li.ant-menu-submenu .ant-menu-submenu-title"
+MENU_PRODUCT_MANAGE_TEXT = "등록 상품 관리"
+MENU_PRODUCT_PARENT_TEXT = "상품 관리"
+
+# --- 등록 상품 관리 list (§2) ---
+SEARCH_INPUT = "input.ant-input[placeholder='상품명 입력']"
+TOTAL_TEXT = "span:text-matches('^\\s*총\\s*[0-9,]+\\s*개 상품\\s*$')"
+TOTAL_RE = re.compile(r"총\s*([0-9,]+)\s*개 상품")
+# The list header has borderless single selects (sort order, group filter, page size); the group filter
+# is the one showing a group name (or 전체 / 그룹 없음), the page size the one showing `N개씩 보기`.
+HEADER_SELECT = ".ant-select-borderless.ant-select-single"
+PAGE_SIZE_SELECT = HEADER_SELECT + ":has(.ant-select-selection-item:text-matches('개씩 보기$'))"
+SELECT_SELECTOR = ".ant-select-selector"
+SELECT_SELECTION_ITEM = ".ant-select-selection-item"
+OPEN_DROPDOWN = ".ant-select-dropdown:not(.ant-select-dropdown-hidden)"
+DROPDOWN_OPTION = ".ant-select-item-option"
+DROPDOWN_OPTION_CONTENT = ".ant-select-item-option-content"
+VIRTUAL_LIST_HOLDER = ".rc-virtual-list-holder"
+PAGE_SIZE_OPTION_TEXT = "{n}개씩 보기"
+
+TABLE = ".ant-table"
+ROWS = "tr.ant-table-row[data-row-key]"
+ROW_KEY_ATTR = "data-row-key"
+EMPTY_PLACEHOLDER = "tr.ant-table-placeholder"
+SPINNING = ".ant-table-wrapper .ant-spin-spinning"
+SELECT_ALL_LABEL = "th .ant-table-selection label.ant-checkbox-wrapper"
+ROW_CHECKBOX_LABEL = "td.ant-table-selection-column label.ant-checkbox-wrapper"
+ROW_SELECTED_CLASS = "ant-table-row-selected"
+ROW_GROUP_SELECT = ".ant-select.ant-select-show-search"
+SELECT_SEARCH_INPUT = "input.ant-select-selection-search-input"
+GROUP_ASSIGN_BUTTON = "button:has(span:text-is('그룹 지정'))"
+# The product name (ends in `<code>Z<digit>`) opens the edit drawer when clicked.
+ROW_NAME = "td:not(.ant-table-selection-column) span:text-matches('Z[0-9]+$')"
+PAGINATION_NEXT = "ul.ant-pagination li.ant-pagination-next"
+
+# --- group modal (§3) ---
+GROUP_MODAL = ".ant-modal:has(.ant-modal-title:text-is('상품 그룹핑/제외하기'))"
+MODAL_RADIO = "label.ant-radio-wrapper"
+MODAL_OK = ".ant-modal-footer button.ant-btn-primary:has-text('확인')"
+
+# --- product edit drawer (§4) ---
+DRAWER = ".ant-drawer-content[role=dialog]"
+EDIT_DRAWER = ".ant-drawer-content[role=dialog]:has(.ant-tabs)"
+DRAWER_CLOSE_ICON = "span[role=img][aria-label=close]"
+TAB = ".ant-tabs-nav-list .ant-tabs-tab[data-node-key='{key}']"
+ACTIVE_TAB_PANEL = ".ant-tabs-tabpane-active"
+TAB_KEYS = {"name": 0, "options": 1, "price": 2, "keywords": 3, "thumbnails": 4, "detail": 5, "upload": 6}
+TAB_TEXTS = {
+    0: "상품명 / 카테고리",
+    1: "옵션",
+    2: "가격",
+    3: "키워드",
+    4: "썸네일",
+    5: "상세페이지",
+    6: "업로드",
+}
+TAB_READY_BUTTON = {1: "AI 옵션명 다듬기", 4: "썸네일 되돌리기", 5: "일괄 편집"}
+
+# 상세페이지 tab → the image bulk-edit drawer (§4.1, §4.2). The list header also has a text-only
+# `일괄 편집`, hence the form icon.
+BULK_EDIT_BUTTON = "button:has(span:text-is('일괄 편집')):has(span[role=img][aria-label=form])"
+BULK_DRAWER = ".ant-drawer-content[role=dialog]:has-text('상세페이지 이미지 일괄 편집')"
+IMAGE_COUNT_RE = re.compile(r"총\s*([0-9,]+)\s*개의 이미지")
+IMAGE_COUNT_TEXT = "span:text-matches('총\\s*[0-9,]+\\s*개의 이미지')"
+CARD = ".ant-row .ant-col > div[draggable=false]"
+FOOTNOTE = "span.FootnoteDescription"
+CARD_DELETE = "span.FootnoteDescription:text-is('삭제')"
+CARD_EDIT = "span.FootnoteDescription:text-is('편집하기')"
+
+# 썸네일 tab (§4.3)
+THUMB_COUNT_RE = re.compile(r"총\s*([0-9,]+)\s*개의 썸네일")
+THUMB_COUNT_TEXT = "span:text-matches('총\\s*[0-9,]+\\s*개의 썸네일')"
+
+# 옵션 tab (§4.4)
+OPTION_ITEM = "li.ant-list-item[aria-roledescription=sortable]"
+OPTION_COPY = "span.FootnoteDescription:text-is('썸네일로 복사')"
+OPTION_EDIT = "span.FootnoteDescription:text-is('편집')"
+
+# image-translation editor (§4.5)
+TRANSLATE_BUTTON = "button:has(span:text-is('원클릭 이미지 번역'))"
+EDITOR_CANVAS = "canvas#pCanvas"
+EDITOR_CONTAINER_HINT = "canvas#pCanvas"
+EDITOR_SAVE = "button:has(span:text-is('수정사항 저장'))"
+BUTTON_LOADING_CLASS = "ant-btn-loading"
+NO_TEXT_NOTICE = "번역할 텍스트가 없습니다"
+CREDITS_EXHAUSTED_NOTICE = "번역 가능 횟수를 모두 사용했습니다"
+
+# CKEditor (§4.1)
+CK_EDITABLE = ".ck-editor__editable"
+CK_SOURCE_BUTTON = "button.ck-source-editing-button"
+CK_SOURCE_TEXTAREA = ".ck-source-editing-area textarea"
+CK_HTML_EMBED_BUTTON = "button.ck-button[data-cke-tooltip-text='HTML 삽입']"
+CK_HTML_EMBED_SOURCE = "textarea.raw-html-embed__source"
+CK_HTML_EMBED_SAVE = "button.raw-html-embed__save-button"
+
+
+def text_is(value: str) -> str:
+    """A Playwright `:text-is()` argument that is safe for any text (quotes, backslashes)."""
+    return f":text-is({json.dumps(value, ensure_ascii=False)})"
+
+
+def menu_item(text: str) -> str:
+    return f"{MENU_ITEM_TITLE}{text_is(text)}"
+
+
+def option_by_text(text: str) -> str:
+    """An option of the open select dropdown whose label is exactly `text`."""
+    return f"{OPEN_DROPDOWN} {DROPDOWN_OPTION_CONTENT}{text_is(text)}"
+
+
+def radio_by_group(name: str) -> str:
+    """The group modal's radio for exactly `name` (not a prefix: 서버1 vs 서버1-1)."""
+    return f"{GROUP_MODAL} {MODAL_RADIO}:has(> span{text_is(name)})"
+
+
+def row_by_key(item_id: str) -> str:
+    return f"tr.ant-table-row[data-row-key={json.dumps(item_id)}]"
+
+
+def tab(key: int) -> str:
+    return f"{EDIT_DRAWER} " + TAB.format(key=key)
+
+
+def parse_int(pattern: re.Pattern[str], text: str) -> int | None:
+    match = pattern.search(text or "")
+    return int(match.group(1).replace(",", "")) if match else None

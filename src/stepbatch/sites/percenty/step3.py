@@ -1,0 +1,175 @@
+"""Step3: edit every product of a provider code in 신규수집, then move it to the target group.
+
+Exactly-once (docs/design/contracts.md): `intent` (plan + snapshot) is committed before the first edit,
+each op is bracketed by checkpoints, `edited` before the move, `done` after the product is seen to have
+left the search. On resume an `edited` product is only moved and an `intent` product gets only the part
+of its ops that is not yet visible on the site.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from stepbatch.browser.protocol import BrowserSession
+from stepbatch.engine.errors import Permanent, Transient
+from stepbatch.engine.protocol import ItemRecord, ItemStatus, UnitContext, UnitResult, UnitStatus
+from stepbatch.sites.percenty.ops import Counts, OpRunner, check_feasible
+from stepbatch.sites.percenty.site import PercentySite
+from stepbatch.workbook.models import Account, Unit
+
+log = logging.getLogger(__name__)
+
+_SKIP = (ItemStatus.DONE, ItemStatus.FAILED)
+
+
+class Step3Processor:
+    step = "step3"
+
+    def __init__(
+        self, base_url: str, *, max_products_per_code: int | None = None, timeout_ms: int | None = None
+    ) -> None:
+        self.site = PercentySite(base_url, **({"timeout_ms": timeout_ms} if timeout_ms else {}))
+        self.max_products_per_code = max_products_per_code
+
+    def open(self, browser: BrowserSession, account: Account) -> None:
+        self.site.open(browser, account)
+        self.ops = OpRunner(self.site.editor)
+
+    def capture_failure(self, path_stem: Path | str) -> dict[str, Path]:
+        return self.site.capture_failure(path_stem)
+
+    def process(self, unit: Unit, ctx: UnitContext) -> UnitResult:
+        tally = {"done": 0, "failed": 0, "total": None}
+        return self.site.with_relogin(lambda: self._process(unit, ctx, tally))
+
+    # --- one unit ---
+    def _process(self, unit: Unit, ctx: UnitContext, tally: dict) -> UnitResult:
+        site = self.site
+        site.ensure_list()
+        total = site.list.search(unit.provider_code)
+        if tally["total"] is None:
+            tally["total"] = total
+            ctx.set_total(total)
+        while True:
+            if ctx.should_stop():
+                return self._result(UnitStatus.PARTIAL, tally, "stopped at an item boundary")
+            if self.max_products_per_code is not None and tally["done"] >= self.max_products_per_code:
+                return self._result(
+                    UnitStatus.PARTIAL, tally, f"max {self.max_products_per_code} products per code"
+                )
+            item_id = self._next_item(ctx)
+            if item_id is None:
+                break
+            if self._process_item(unit, ctx, item_id):
+                tally["done"] += 1
+            else:
+                tally["failed"] += 1
+        return self._result(UnitStatus.DONE, tally, "")
+
+    def _result(self, status: UnitStatus, tally: dict, message: str) -> UnitResult:
+        if status == UnitStatus.DONE and tally["failed"] and not tally["done"]:
+            status = UnitStatus.FAILED
+            message = message or f"{tally['failed']} product(s) failed"
+        return UnitResult(
+            status=status,
+            items_done=tally["done"],
+            items_failed=tally["failed"],
+            total_found=tally["total"],
+            message=message,
+        )
+
+    def _next_item(self, ctx: UnitContext) -> str | None:
+        """The first listed product that is not finished (done/failed); pages on past finished ones."""
+        lst = self.site.list
+        while True:
+            for item_id in lst.row_ids():
+                record = ctx.item_state(item_id)
+                if record is None or record.status not in _SKIP:
+                    return item_id
+            if not lst.has_next_page():
+                return None
+            lst.next_page()
+
+    # --- one product ---
+    def _process_item(self, unit: Unit, ctx: UnitContext, item_id: str) -> bool:
+        record = ctx.item_state(item_id)
+        if record is None or record.status == ItemStatus.INTENT:
+            try:
+                self._edit(unit, ctx, item_id, record)
+            except Permanent as exc:
+                ctx.item_failed(item_id, str(exc))
+                ctx.log.warning("product %s failed: %s", item_id, exc)
+                self.site.editor.close()
+                return False
+            self.site.editor.close()
+        self._move(unit, item_id)
+        ctx.item_done(item_id)
+        return True
+
+    def _edit(self, unit: Unit, ctx: UnitContext, item_id: str, record: ItemRecord | None) -> None:
+        editor = self.site.editor
+        editor.open(self.site.list.row(item_id))
+        ops = unit.ops
+        if record is None:
+            counts = self.ops.snapshot(ops)
+            problem = check_feasible(ops, counts)
+            if problem:
+                raise Permanent(problem)
+            ctx.item_started(item_id, unit.plan(), {"snapshot": counts.as_dict(), "ops_done": 0})
+            start, resume_before = 0, None
+        else:
+            checkpoint = record.checkpoint or {}
+            start = int(checkpoint.get("ops_done", 0))
+            resume_before = checkpoint.get("before") if checkpoint.get("op") == start else None
+            ctx.log.info("resuming product %s at op %d of %d", item_id, start + 1, len(ops))
+            if start == 0 and resume_before is None and checkpoint.get("snapshot") is not None:
+                problem = check_feasible(ops, Counts(**checkpoint["snapshot"]))
+                if problem:
+                    raise Permanent(problem)
+        for index in range(start, len(ops)):
+            op = ops[index]
+            now = self.ops.measure(op)
+            if index == start and resume_before is not None:
+                before = int(resume_before)
+            else:
+                before = now
+                ctx.item_checkpoint(item_id, op=index, before=before)
+            self.ops.apply(op, before, now)
+            ctx.item_checkpoint(item_id, ops_done=index + 1)
+        ctx.item_edited(item_id)
+
+    def _move(self, unit: Unit, item_id: str) -> None:
+        """Move the product to its target group and verify it left the search."""
+        lst = self.site.list
+        code, group = unit.provider_code, unit.target_group
+        if not lst.row(item_id).count():
+            lst.search(code)
+            if not lst.row(item_id).count():
+                paged_ids = self._all_ids_in_search()
+                lst.search(code)
+                if item_id not in paged_ids:
+                    return  # already moved (a crash between the move and `done`)
+        try:
+            lst.move_row_via_select(item_id, group)
+            if lst.wait_row_gone(item_id, timeout_ms=self.site.timeout_ms // 2):
+                return
+        except (Transient, Permanent) as exc:
+            log.info("row group select failed for %s (%s); using 그룹 지정", item_id, exc)
+        self.site.h.clear_overlays()
+        lst.search(code)
+        if not lst.row(item_id).count():
+            return
+        lst.select_row(item_id)
+        self.site.modal.assign_selected(group)
+        if not lst.wait_row_gone(item_id):
+            lst.search(code)
+            if lst.row(item_id).count():
+                raise Transient(f"product {item_id} is still in {code}'s search after moving to {group}")
+
+    def _all_ids_in_search(self) -> set[str]:
+        ids = set(self.site.list.row_ids())
+        while self.site.list.has_next_page():
+            self.site.list.next_page()
+            ids |= set(self.site.list.row_ids())
+        return ids

@@ -1,0 +1,15 @@
+"""End-to-end fixtures (helpers live in e2e_support.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from e2e_support import Sim, simulator
+
+
+@pytest.fixture
+def sim(tmp_path: Path) -> Iterator[Sim]:
+    with simulator(tmp_path) as s:
+        yield s

@@ -1,0 +1,70 @@
+"""End-to-end helpers: a small workbook and the simulator served on 127.0.0.1 from a thread."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from stepbatch.app.run import RunRequest
+from stepbatch.engine.options import RunOptions
+from stepbatch.simulator.faults import Faults
+from stepbatch.simulator.server import SimulatorServer
+from stepbatch.workbook import Workbook, load_workbook, write_sample_workbook
+
+
+@dataclass
+class Sim:
+    url: str
+    db_path: Path
+    workbook: Path
+    book: Workbook
+
+    def set_credits(self, credits: int) -> None:
+        conn = sqlite3.connect(self.db_path)
+        try:
+            conn.execute("UPDATE accounts SET credits=?", (credits,))
+            conn.commit()
+        finally:
+            conn.close()
+
+
+@contextmanager
+def serve(
+    db_path: Path, workbook: Path, faults: Faults | None = None, counts: dict[str, int] | None = None
+) -> Iterator[str]:
+    with SimulatorServer(db_path, workbook, faults=faults or Faults(), counts=counts) as server:
+        yield server.url
+
+
+def small_workbook(folder: Path, codes: int = 4, seed: int = 5) -> Path:
+    return write_sample_workbook(folder / "tasks.xlsx", accounts=1, codes=codes, seed=seed, step2_share=0.3)
+
+
+@contextmanager
+def simulator(
+    folder: Path, *, faults: Faults | None = None, per_code: int = 2, codes: int = 4, seed: int = 5
+) -> Iterator[Sim]:
+    workbook = small_workbook(folder, codes=codes, seed=seed)
+    book = load_workbook(workbook)
+    all_codes = {u.provider_code for a in book.accounts for s in ("step2", "step3") for u in book.units(a, s)}
+    db_path = folder / "sim.db"
+    with serve(db_path, workbook, faults or Faults(translate_ms=30), {c: per_code for c in all_codes}) as url:
+        yield Sim(url, db_path, workbook, book)
+
+
+def request(sim: Sim, step: str, state_dir: Path, **options) -> RunRequest:
+    account = sim.book.accounts[0]
+    opts = RunOptions(
+        step=step, batch_size=options.pop("batch_size", 2), backoff_base=0.2, backoff_max=1.0, **options
+    )
+    return RunRequest(
+        step=step,
+        workbook=sim.workbook,
+        account=account.email,
+        base_url=sim.url,
+        state_dir=state_dir,
+        options=opts,
+    )

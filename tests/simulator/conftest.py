@@ -1,0 +1,57 @@
+"""Fixtures of the simulator tests: a sample workbook, a running simulator, a browser page."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from stepbatch.simulator import testing
+from stepbatch.simulator.server import SimulatorServer
+from stepbatch.workbook import load_workbook
+from stepbatch.workbook.models import Account
+
+
+@pytest.fixture(scope="session")
+def sim_workbook(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return testing.make_workbook(tmp_path_factory.mktemp("wb"), accounts=2, codes=10, seed=5)
+
+
+@pytest.fixture(scope="session")
+def sim_account(sim_workbook: Path) -> Account:
+    return load_workbook(sim_workbook).accounts[0]
+
+
+@pytest.fixture
+def sim(tmp_path: Path, sim_workbook: Path) -> Iterator[SimulatorServer]:
+    """A simulator with no faults over a fresh database."""
+    with testing.simulator(tmp_path, sim_workbook) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[object]:
+    """One headless Chromium per test module (started before each test's leftover-process snapshot)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = testing.launch_chromium(pw)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page(chromium: object) -> Iterator[object]:
+    context = chromium.new_context(viewport={"width": 1920, "height": 945}, locale="ko-KR")  # type: ignore[attr-defined]
+    context.set_default_timeout(30_000)
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        yield pg
+    finally:
+        context.close()
+    assert not errors, f"JavaScript errors on the page: {errors}"

@@ -1,0 +1,101 @@
+"""The verifier: a correct end state is clean; a missed product, a repeated op, an unexpected mutation are caught."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from stepbatch.simulator import testing
+from stepbatch.simulator.verify import verify
+from stepbatch.workbook import load_workbook
+
+
+def _run_correctly(sim, workbook: Path, step: str | None = None) -> int:
+    """The ideal automation over the API, for every account and code (of one step). Returns products done."""
+    wb = load_workbook(workbook)
+    done = 0
+    for acc in wb.accounts:
+        with testing.ApiClient(sim.url, acc) as api:
+            for s in (step,) if step else ("step2", "step3"):
+                for unit in wb.units(acc, s, strict=False):
+                    for p in api.search(unit.provider_code):
+                        api.apply_unit(p["id"], unit)
+                        done += 1
+    return done
+
+
+@pytest.fixture
+def done_sim(sim, sim_workbook):
+    n = _run_correctly(sim, sim_workbook)
+    assert n > 50
+    return sim, n
+
+
+def test_correct_run_verifies_clean(done_sim, sim_workbook: Path) -> None:
+    sim, n = done_sim
+    result = verify(sim.db_path, sim_workbook)
+    assert result.ok, [d.line() for d in result.details]
+    assert result.line() == f"verified {n} products: 0 missing, 0 repeated, 0 unexpected"
+
+
+def test_missed_product_is_reported(sim, sim_workbook: Path) -> None:
+    _run_correctly(sim, sim_workbook, step="step2")
+    wb = load_workbook(sim_workbook)
+    acc = wb.accounts[0]
+    unit = next(u for u in wb.units(acc, "step3") if u.ops)
+    with testing.ApiClient(sim.url, acc) as api:
+        products = api.search(unit.provider_code)
+        for p in products[1:]:
+            api.apply_unit(p["id"], unit)
+        skipped = products[0]["id"]
+    result = verify(sim.db_path, sim_workbook, step="step3", account=acc.email)
+    missing = {d.product for d in result.details if d.kind == "missing"}
+    assert skipped in missing
+    assert result.repeated == 0 and result.unexpected == 0
+    assert verify(sim.db_path, sim_workbook, step="step2").ok
+
+
+def test_repeated_op_is_reported(done_sim, sim_workbook: Path) -> None:
+    sim, _ = done_sim
+    wb = load_workbook(sim_workbook)
+    acc = wb.accounts[0]
+    unit = next(u for u in wb.units(acc, "step3") if any(op.action.value == "image_delete" for op in u.ops)
+                and testing.ApiClient(sim.url, acc).search(u.provider_code, group=u.target_group))
+    with testing.ApiClient(sim.url, acc) as api:
+        victim = api.search(unit.provider_code, group=unit.target_group)[0]["id"]
+        api.apply_unit(victim, unit)  # the whole edit again, as after a failed move
+    result = verify(sim.db_path, sim_workbook)
+    assert {d.product for d in result.details if d.kind == "repeated"} == {victim}
+    assert result.repeated == 1 and result.missing == 0 and result.unexpected == 0
+
+
+def test_unexpected_mutation_and_cli(done_sim, sim_workbook: Path) -> None:
+    sim, n = done_sim
+    acc = load_workbook(sim_workbook).accounts[0]
+    with testing.ApiClient(sim.url, acc) as api:
+        stranger = next(p for p in api.get("/api/products", group="전체", size=100)["items"]
+                        if p["memo"].split("-")[-1] not in {u.provider_code for s in ("step2", "step3")
+                                                             for u in load_workbook(sim_workbook).units(acc, s)})
+        detail = api.get(f"/api/products/{stranger['id']}")["detail"]
+        api.post(f"/api/products/{stranger['id']}/images/delete", {"list": "detail", "image": detail[0]["id"]})
+    result = verify(sim.db_path, sim_workbook)
+    assert [d.product for d in result.details] == [stranger["id"]]
+    assert result.unexpected == 1
+    cmd = [sys.executable, "-m", "stepbatch", "simulator", "verify", "--db", str(sim.db_path),
+           "--workbook", str(sim_workbook), "-v"]
+    out = subprocess.run(cmd, capture_output=True, text=True, encoding="utf-8", timeout=120)
+    assert out.returncode == 1, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[0] == f"verified {n} products: 0 missing, 0 repeated, 1 unexpected"
+    assert stranger["id"] in lines[1]
+
+
+def test_verify_cli_bad_input_is_one_line(tmp_path: Path, sim_workbook: Path) -> None:
+    cmd = [sys.executable, "-m", "stepbatch", "simulator", "verify", "--db", str(tmp_path / "none.db"),
+           "--workbook", str(sim_workbook)]
+    out = subprocess.run(cmd, capture_output=True, text=True, encoding="utf-8", timeout=120)
+    assert out.returncode == 2
+    assert out.stderr.strip().splitlines() == [f"error: --db {tmp_path / 'none.db'}: no such simulator database"]

@@ -1,0 +1,176 @@
+"""Op semantics and resume arithmetic of the step3 adapter, against an in-memory product (unit tests)."""
+
+from __future__ import annotations
+
+import pytest
+
+from stepbatch.engine.errors import Permanent
+from stepbatch.sites.percenty import ops as O
+from stepbatch.sites.percenty.editor import DETAIL, OPTION, THUMBNAIL
+from stepbatch.workbook.models import Action, Command, CommandKind, EditOp
+
+
+class FakeEditor:
+    """Just the editor methods OpRunner calls, over plain lists; can 'crash' after N clicks."""
+
+    def __init__(self, detail: int = 6, thumbs: int = 4, options: int = 3, crash_after: int | None = None):
+        self.detail = [f"d{i}" for i in range(1, detail + 1)]
+        self.thumbs = [f"t{i}" for i in range(1, thumbs + 1)]
+        self.options = [f"o{i}" for i in range(1, options + 1)]
+        self.html = ""
+        self.translated: list[tuple[str, int]] = []
+        self.clicks = 0
+        self.crash_after = crash_after
+
+    def _click(self) -> None:
+        if self.crash_after is not None and self.clicks >= self.crash_after:
+            raise RuntimeError("browser died")
+        self.clicks += 1
+
+    def detail_count(self) -> int:
+        return len(self.detail)
+
+    def thumbnail_count(self) -> int:
+        return len(self.thumbs)
+
+    def option_count(self) -> int:
+        return len(self.options)
+
+    def delete_detail(self, position: int) -> None:
+        self._click()
+        del self.detail[position - 1]
+
+    def delete_thumbnail(self, position: int) -> None:
+        self._click()
+        del self.thumbs[position - 1]
+
+    def copy_option_to_thumbnail(self, index: int) -> None:
+        self._click()
+        self.thumbs.append(self.options[index - 1])
+
+    def image_count(self, target: str) -> int:
+        return {DETAIL: len(self.detail), THUMBNAIL: len(self.thumbs), OPTION: len(self.options)}[target]
+
+    def translate(self, target: str, position: int) -> bool:
+        self._click()
+        self.translated.append((target, position))
+        return True
+
+    def detail_html(self) -> str:
+        return self.html
+
+    def insert_html(self, html: str) -> None:
+        self._click()
+        self.html += html
+
+
+def op(action: Action, kind: CommandKind, n: int | None = None, positions: tuple[int, ...] = (), text=None):
+    return EditOp(action, Command(kind, n=n, positions=positions, text=text))
+
+
+def run_op(editor: FakeEditor, edit: EditOp, before: int | None = None) -> None:
+    runner = O.OpRunner(editor)  # type: ignore[arg-type]
+    now = runner.measure(edit)
+    runner.apply(edit, now if before is None else before, now)
+
+
+@pytest.mark.parametrize(
+    ("edit", "left"),
+    [
+        (op(Action.IMAGE_DELETE, CommandKind.FIRST, 2), ["d3", "d4", "d5", "d6"]),
+        (op(Action.IMAGE_DELETE, CommandKind.LAST, 2), ["d1", "d2", "d3", "d4"]),
+        (op(Action.IMAGE_DELETE, CommandKind.SPECIFIC, positions=(1, 3, 6)), ["d2", "d4", "d5"]),
+    ],
+)
+def test_delete_commands_remove_the_positions_of_the_list_at_op_start(edit, left):
+    editor = FakeEditor()
+    run_op(editor, edit)
+    assert editor.detail == left
+
+
+@pytest.mark.parametrize(
+    ("edit", "crash_after", "left"),
+    [
+        (op(Action.IMAGE_DELETE, CommandKind.FIRST, 3), 1, ["d4", "d5", "d6"]),
+        (op(Action.IMAGE_DELETE, CommandKind.LAST, 3), 2, ["d1", "d2", "d3"]),
+        (op(Action.IMAGE_DELETE, CommandKind.SPECIFIC, positions=(2, 5, 6)), 2, ["d1", "d3", "d4"]),
+        (op(Action.THUMBNAIL_DELETE, CommandKind.FIRST, 2), 1, None),
+    ],
+)
+def test_interrupted_delete_resumes_with_only_the_missing_clicks(edit, crash_after, left):
+    editor = FakeEditor(crash_after=crash_after)
+    runner = O.OpRunner(editor)  # type: ignore[arg-type]
+    before = runner.measure(edit)
+    with pytest.raises(RuntimeError):
+        runner.apply(edit, before, before)
+    editor.crash_after = None
+    runner.apply(edit, before, runner.measure(edit))  # the resume: recorded `before`, count now
+    if left is not None:
+        assert editor.detail == left
+    else:
+        assert editor.thumbs == ["t3", "t4"]
+    n, _ = O.delete_amount(edit.command)
+    assert editor.clicks == n  # every image deleted exactly once over both attempts
+
+
+def test_interrupted_option_copy_resumes_after_the_copies_that_landed():
+    edit = op(Action.OPTION_IMAGE_COPY, CommandKind.COPY, 3)
+    editor = FakeEditor(crash_after=1)
+    runner = O.OpRunner(editor)  # type: ignore[arg-type]
+    before = runner.measure(edit)
+    with pytest.raises(RuntimeError):
+        runner.apply(edit, before, before)
+    editor.crash_after = None
+    runner.apply(edit, before, runner.measure(edit))
+    assert editor.thumbs == ["t1", "t2", "t3", "t4", "o1", "o2", "o3"]
+
+
+def test_html_insert_is_not_repeated_when_already_visible():
+    edit = op(Action.HTML_UPDATE, CommandKind.HTML, text='<img src="https://x.example/a.jpg">')
+    editor = FakeEditor()
+    runner = O.OpRunner(editor)  # type: ignore[arg-type]
+    before = runner.measure(edit)
+    runner.apply(edit, before, before)
+    runner.apply(edit, before, runner.measure(edit))  # a resume after the insert landed
+    assert editor.html.count("x.example/a.jpg") == 1
+
+
+def test_image_tag_insert_is_a_single_img_tag_and_no_inserts_nothing():
+    assert O.insert_html_for(op(Action.IMAGE_TAG_INSERT, CommandKind.YES)).lower().startswith("<img")
+    assert O.IMAGE_TAG_HTML.count("<") == 1
+    assert O.insert_html_for(op(Action.IMAGE_TAG_INSERT, CommandKind.NO)) is None
+
+
+@pytest.mark.parametrize(
+    ("command", "count", "positions"),
+    [
+        (Command(CommandKind.SPECIFIC_ALL), 3, [1, 2, 3]),
+        (Command(CommandKind.SPECIFIC, positions=(3, 1)), 5, [1, 3]),
+        (Command(CommandKind.SPECIAL, n=4), 2, [1, 2]),
+        (Command(CommandKind.FIRST, n=2), 5, [1, 2]),
+        (Command(CommandKind.LAST, n=2), 5, [4, 5]),
+    ],
+)
+def test_translate_positions(command, count, positions):
+    assert O.translate_positions(command, count) == positions
+
+
+def test_feasibility_follows_the_counts_through_the_ops():
+    ops = (
+        op(Action.IMAGE_DELETE, CommandKind.FIRST, 2),
+        op(Action.IMAGE_DELETE, CommandKind.LAST, 1),
+        op(Action.THUMBNAIL_DELETE, CommandKind.FIRST, 4),
+        op(Action.OPTION_IMAGE_COPY, CommandKind.COPY, 2),
+        op(Action.THUMBNAIL_TRANSLATE, CommandKind.SPECIFIC, positions=(2,)),
+    )
+    assert O.check_feasible(ops, O.Counts(detail=3, thumbnails=4, options=2)) is None
+    too_few = O.check_feasible(ops, O.Counts(detail=2, thumbnails=4, options=2))
+    assert too_few is not None and "image_delete last:1" in too_few and "only 0" in too_few
+    assert "option" in (O.check_feasible(ops, O.Counts(detail=3, thumbnails=4, options=1)) or "")
+
+
+def test_delete_beyond_the_list_is_permanent():
+    editor = FakeEditor(detail=2)
+    with pytest.raises(Permanent):
+        run_op(editor, op(Action.IMAGE_DELETE, CommandKind.SPECIFIC, positions=(3,)))
+    assert editor.detail == ["d1", "d2"]
