@@ -38,7 +38,8 @@ MENU_PRODUCT_PARENT_TEXT = "상품 관리"
 
 # --- 등록 상품 관리 list (§2) ---
 SEARCH_INPUT = "input.ant-input[placeholder='상품명 입력']"
-TOTAL_TEXT = "span:text-matches('^\\s*총\\s*[0-9,]+\\s*개 상품\\s*$')"
+# (no `\s` here: inside a CSS string a backslash escapes the next character)
+TOTAL_TEXT = "span:text-matches('^ *총 *[0-9,]+ *개 상품 *$')"
 TOTAL_RE = re.compile(r"총\s*([0-9,]+)\s*개 상품")
 # The list header has borderless single selects (sort order, group filter, page size); the group filter
 # is the one showing a group name (or 전체 / 그룹 없음), the page size the one showing `N개씩 보기`.
@@ -95,7 +96,7 @@ TAB_READY_BUTTON = {1: "AI 옵션명 다듬기", 4: "썸네일 되돌리기", 5:
 BULK_EDIT_BUTTON = "button:has(span:text-is('일괄 편집')):has(span[role=img][aria-label=form])"
 BULK_DRAWER = ".ant-drawer-content[role=dialog]:has-text('상세페이지 이미지 일괄 편집')"
 IMAGE_COUNT_RE = re.compile(r"총\s*([0-9,]+)\s*개의 이미지")
-IMAGE_COUNT_TEXT = "span:text-matches('총\\s*[0-9,]+\\s*개의 이미지')"
+IMAGE_COUNT_TEXT = "span:text-matches('총 *[0-9,]+ *개의 이미지')"
 CARD = ".ant-row .ant-col > div[draggable=false]"
 FOOTNOTE = "span.FootnoteDescription"
 CARD_DELETE = "span.FootnoteDescription:text-is('삭제')"
@@ -103,7 +104,7 @@ CARD_EDIT = "span.FootnoteDescription:text-is('편집하기')"
 
 # 썸네일 tab (§4.3)
 THUMB_COUNT_RE = re.compile(r"총\s*([0-9,]+)\s*개의 썸네일")
-THUMB_COUNT_TEXT = "span:text-matches('총\\s*[0-9,]+\\s*개의 썸네일')"
+THUMB_COUNT_TEXT = "span:text-matches('총 *[0-9,]+ *개의 썸네일')"
 
 # 옵션 tab (§4.4)
 OPTION_ITEM = "li.ant-list-item[aria-roledescription=sortable]"
