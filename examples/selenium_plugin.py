@@ -31,7 +31,14 @@ SOURCE_GROUP = "신규수집"
 SEARCH_INPUT = "input.ant-input[placeholder='상품명 입력']"
 ROWS = "tr.ant-table-row[data-row-key]"
 SPINNING = ".ant-table-wrapper .ant-spin-spinning"
-OPEN_DROPDOWN = ".ant-select-dropdown:not(.ant-select-dropdown-hidden)"
+MENU_ITEM = (
+    "//li[@role='menuitem']//span[contains(@class,'ant-menu-title-content')]"
+    "[normalize-space()='등록 상품 관리']"
+)
+SUBMENU = "//div[contains(@class,'ant-menu-submenu-title')][contains(., '상품 관리')]"
+OPEN_DROPDOWN_XPATH = (
+    "//div[contains(@class,'ant-select-dropdown') and not(contains(@class,'ant-select-dropdown-hidden'))]"
+)
 HIDE_OVERLAYS_CSS = "#ch-plugin, #floating-button-portal { display: none !important; }"
 
 # Settled when nothing spins and every row belongs to the searched code (or the list is empty).
@@ -107,11 +114,10 @@ class SeleniumMoveProcessor:
             return
         if "/signin" in self.driver.current_url:
             raise SessionExpired("redirected to /signin")
-        menu = "//li[@role='menuitem']//span[contains(@class,'ant-menu-title-content')][normalize-space()='{}']"
-        items = self.driver.find_elements(By.XPATH, menu.format("등록 상품 관리"))
+        items = self.driver.find_elements(By.XPATH, MENU_ITEM)
         if not items or not items[0].is_displayed():
-            self._click(self._find_xpath("//div[contains(@class,'ant-menu-submenu-title')][contains(.,'상품 관리')]"))
-        self._click(self._find_xpath(menu.format("등록 상품 관리")))
+            self._click(self._find_xpath(SUBMENU))
+        self._click(self._find_xpath(MENU_ITEM))
         self._find(SEARCH_INPUT)
 
     def _choose_in_group_filter(self, group: str) -> None:
@@ -156,8 +162,8 @@ class SeleniumMoveProcessor:
 
     def _option(self, text: str) -> WebElement:
         xpath = (
-            "//div[contains(@class,'ant-select-dropdown') and not(contains(@class,'ant-select-dropdown-hidden'))]"
-            f"//div[contains(@class,'ant-select-item-option-content')][normalize-space()='{text}']"
+            OPEN_DROPDOWN_XPATH
+            + f"//div[contains(@class,'ant-select-item-option-content')][normalize-space()='{text}']"
         )
         try:
             # Present, not "displayed": Selenium's visibility heuristics reject the options of this

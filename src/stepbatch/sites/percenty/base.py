@@ -53,6 +53,15 @@ _REMOVE_LINGERING_JS = """
 """
 
 
+_HIT_JS = """
+(el) => {
+  const r = el.getBoundingClientRect();
+  const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+  return !!hit && (hit === el || el.contains(hit));
+}
+"""
+
+
 class PageHelper:
     """The one Playwright page of a session, with the waits and clicks every page object needs."""
 
@@ -146,6 +155,13 @@ class PageHelper:
                 attempts,
             )
         raise Transient(f"the server kept answering {response.status} ({attempts} attempts)")
+
+    def is_clickable(self, target: Locator) -> bool:
+        """Visible and really hit by a click at its centre (not covered by another layer)."""
+        try:
+            return bool(target.is_visible() and target.evaluate(_HIT_JS))
+        except PlaywrightError:
+            return False
 
     def wait_js(self, expression: str, arg: object = None, timeout_ms: int | None = None) -> object:
         """Wait until a JS predicate holds (polled on animation frames, no fixed sleep)."""

@@ -216,9 +216,14 @@ class ProductEditor:
         button = self.page.locator(S.TRANSLATE_BUTTON).last
         button.wait_for(state="visible")
 
+        by_click = self.h.is_clickable(button)
+
         def click_translate() -> None:
             self.page.evaluate(_WATCH_TRANSLATE_JS)  # per attempt: a 5xx notice must not count as a result
-            self.h.click(button)
+            if by_click:
+                self.h.click(button)
+            else:  # the editor's own shortcut, for when another layer covers its toolbar
+                self.page.keyboard.press("t")
 
         self.h.act(click_translate, method="POST")
         outcome = str(self.h.wait_js(_TRANSLATE_FINISHED_JS, timeout_ms=max(self.h.timeout_ms, 60_000)))
@@ -249,10 +254,18 @@ class ProductEditor:
     def _close_image_editor(self) -> None:
         button = self.page.locator(S.TRANSLATE_BUTTON).last
         save = self.page.locator(S.EDITOR_SAVE).last
-        if save.count() and save.is_visible():
-            self.h.click(save)
-        elif button.is_visible():
-            self.h.press_escape()
+        for _ in range(3):
+            if not button.is_visible():
+                return
+            self.h.dismiss_popups()
+            if save.count() and self.h.is_clickable(save):
+                self.h.click(save)
+            else:
+                self.h.press_escape()
+            try:
+                button.wait_for(state="hidden", timeout=SHORT_TIMEOUT_MS)
+            except PlaywrightTimeout:
+                continue
         button.wait_for(state="hidden")
 
     # --- detail HTML (CKEditor) ---
