@@ -134,7 +134,7 @@ def generate_run(
                         delay_s=2.0 * attempt,
                     )
             if n == 3:
-                shot = f"artifacts/{key.split('@')[0]}-0001.png"
+                shot = f"artifacts/{key}-0001.png"  # Korean and @ in the name, like the engine's
                 (run_dir / shot).write_bytes(PNG_1PX)
                 s.emit(
                     "error",

@@ -54,5 +54,9 @@ def test_report_chart_draws_in_chromium_and_screenshot(runs_root: Path) -> None:
             page.screenshot(path=str(shot), full_page=True)
             assert shot.stat().st_size > 20_000
             assert failed_requests == []
+
+            page.locator("#codes a.shot").first.click()  # the Korean/@ file name must survive URL encoding
+            page.wait_for_url("**/artifacts/*.png")
+            assert page.evaluate("document.images.length && document.images[0].naturalWidth") == 1
         finally:
             browser.close()

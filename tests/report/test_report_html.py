@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 from report_eventgen import generate_run
@@ -37,7 +38,7 @@ class _Collector(HTMLParser):
         if tag == "td" and self.row is not None:
             self.cell = []
         if tag == "a" and a.get("href"):
-            self.hrefs.append(a["href"] or "")
+            self.hrefs.append(unquote(a["href"] or ""))
         if tag in ("script", "img", "link", "iframe") and (a.get("src") or a.get("href")):
             self.external.append(f"{tag} {a.get('src') or a.get('href')}")
         if tag == "g" and "restart-marker" in (a.get("class") or ""):

@@ -282,7 +282,7 @@ class RunAccumulator:
         if e.get("unit") is not None:
             row = self.unit(e.get("unit"))
             row.last_error = f"{e.get('error_class', '')}: {e.get('message', '')}"
-            if screenshot:
+            if screenshot and str(screenshot) not in row.screenshots:  # a retry may reuse the file name
                 row.screenshots.append(str(screenshot))
             if row.unit not in group.units:
                 group.units.append(row.unit)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import jinja2
 from markupsafe import Markup
@@ -65,6 +66,7 @@ def _environment() -> jinja2.Environment:
     env.filters["when"] = _when
     env.filters["reason_colour"] = reason_colour
     env.filters["md"] = _md_cell
+    env.filters["urlpath"] = lambda path: quote(str(path), safe="/:")
     return env
 
 
