@@ -16,9 +16,24 @@ from typing import TextIO
 from stepbatch.app.run import RunRequest, run_one
 from stepbatch.engine.options import RunOptions
 from stepbatch.errors import EXIT_OK, EXIT_PROBLEMS, UserError
-from stepbatch.workbook import load_workbook, write_sample_workbook
+from stepbatch.workbook import Workbook, load_workbook, write_sample_workbook
 
 STEPS = ("step2", "step3")
+# Products per code: step2 codes get many (one passes a page of 50, they move in bulk), step3 codes a
+# few (each product is edited one by one), so the whole demo takes a few minutes.
+STEP2_COUNTS = (55, 23, 38, 12, 30)
+STEP3_COUNTS = (2, 3, 1, 4, 2, 0, 3)
+DEMO_FAULTS_TRANSLATE_MS = 100
+
+
+def demo_counts(book: Workbook) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for account in book.accounts:
+        for i, unit in enumerate(book.units(account, "step2")):
+            counts[unit.provider_code] = STEP2_COUNTS[i % len(STEP2_COUNTS)]
+        for i, unit in enumerate(book.units(account, "step3")):
+            counts[unit.provider_code] = STEP3_COUNTS[i % len(STEP3_COUNTS)]
+    return counts
 
 
 def run_demo(
@@ -30,6 +45,7 @@ def run_demo(
     out: TextIO | None = None,
     live: bool | None = None,
 ) -> int:
+    from stepbatch.simulator.faults import Faults
     from stepbatch.simulator.server import SimulatorServer
     from stepbatch.simulator.verify import verify
 
@@ -47,7 +63,10 @@ def run_demo(
         if not workbook.exists():
             write_sample_workbook(workbook, accounts=2, codes=codes, seed=1)
         book = load_workbook(workbook)
-        sim = stack.enter_context(SimulatorServer(folder / "simulator.db", workbook))
+        faults = Faults(translate_ms=DEMO_FAULTS_TRANSLATE_MS)
+        sim = stack.enter_context(
+            SimulatorServer(folder / "simulator.db", workbook, faults=faults, counts=demo_counts(book))
+        )
         out.write(f"simulator at {sim.url}; workbook {workbook}; state in {folder / 'state'}\n")
         codes_run = []
         for step in STEPS:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from stepbatch.simulator import testing
+from stepbatch.simulator.faults import Faults
 from stepbatch.simulator.server import SimulatorServer
 from stepbatch.workbook import load_workbook
 from stepbatch.workbook.models import Account
@@ -27,6 +28,13 @@ def sim_account(sim_workbook: Path) -> Account:
 def sim(tmp_path: Path, sim_workbook: Path) -> Iterator[SimulatorServer]:
     """A simulator with no faults over a fresh database."""
     with testing.simulator(tmp_path, sim_workbook) as server:
+        yield server
+
+
+@pytest.fixture
+def fast_sim(tmp_path: Path, sim_workbook: Path) -> Iterator[SimulatorServer]:
+    """A simulator whose translations answer at once (for API-driven tests)."""
+    with testing.simulator(tmp_path, sim_workbook, faults=Faults(translate_ms=0)) as server:
         yield server
 
 

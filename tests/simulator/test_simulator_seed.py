@@ -11,9 +11,9 @@ import pytest
 from stepbatch.errors import UserError
 from stepbatch.simulator import testing
 from stepbatch.simulator.app import prepare_db
+from stepbatch.simulator.db import Product
 from stepbatch.simulator.faults import Faults
 from stepbatch.simulator.replay import replay
-from stepbatch.simulator.db import Product
 from stepbatch.workbook import load_workbook
 
 
@@ -69,11 +69,20 @@ def test_reopening_keeps_data_and_new_db_needs_a_workbook(tmp_path: Path, sim_wo
 
 
 def test_faults_from_env_and_bad_values() -> None:
-    env = {"STEPBATCH_SIM_LATENCY_MS": "40", "STEPBATCH_SIM_LOGIN_POPUP": "yes",
-           "STEPBATCH_SIM_SESSION_EXPIRY_MIN": "0.5", "STEPBATCH_SIM_TRANSLATION_CREDITS": "3"}
+    env = {
+        "STEPBATCH_SIM_LATENCY_MS": "40",
+        "STEPBATCH_SIM_LOGIN_POPUP": "yes",
+        "STEPBATCH_SIM_SESSION_EXPIRY_MIN": "0.5",
+        "STEPBATCH_SIM_TRANSLATION_CREDITS": "3",
+    }
     f = Faults.from_env(env, error_rate=0.1)
     assert (f.latency_ms, f.login_popup, f.session_expiry_min, f.translation_credits, f.error_rate) == (
-        40.0, True, 0.5, 3, 0.1)
+        40.0,
+        True,
+        0.5,
+        3,
+        0.1,
+    )
     assert Faults.from_env(f.to_env()) == f
     with pytest.raises(UserError, match="STEPBATCH_SIM_ERROR_RATE"):
         Faults.from_env({"STEPBATCH_SIM_ERROR_RATE": "lots"})
@@ -82,8 +91,9 @@ def test_faults_from_env_and_bad_values() -> None:
 
 
 def test_subprocess_server_serves_and_stops(tmp_path: Path, sim_workbook: Path, sim_account) -> None:
-    with testing.simulator(tmp_path, sim_workbook, mode="subprocess",
-                           faults=Faults(translation_credits=2)) as sim:
+    with testing.simulator(
+        tmp_path, sim_workbook, mode="subprocess", faults=Faults(translation_credits=2)
+    ) as sim:
         assert sim.url.startswith("http://127.0.0.1:")
         pid = sim.pid
         r = httpx.get(sim.url + "/", follow_redirects=False)
@@ -93,7 +103,9 @@ def test_subprocess_server_serves_and_stops(tmp_path: Path, sim_workbook: Path, 
             assert api.get("/api/me")["credits"] == 2
     import psutil
 
-    assert pid is not None and not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    assert (pid is not None and not psutil.pid_exists(pid)) or psutil.Process(
+        pid
+    ).status() == psutil.STATUS_ZOMBIE
 
 
 def test_login_rejects_wrong_password(sim, sim_account) -> None:

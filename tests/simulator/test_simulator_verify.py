@@ -1,4 +1,4 @@
-"""The verifier: a correct end state is clean; a missed product, a repeated op, an unexpected mutation are caught."""
+"""The verifier: a correct end state is clean; a missed product, a repeat, an unexpected change are caught."""
 
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ def _run_correctly(sim, workbook: Path, step: str | None = None) -> int:
 
 
 @pytest.fixture
-def done_sim(sim, sim_workbook):
+def done_sim(fast_sim, sim_workbook):
+    sim = fast_sim
     n = _run_correctly(sim, sim_workbook)
     assert n > 50
     return sim, n
@@ -41,7 +42,8 @@ def test_correct_run_verifies_clean(done_sim, sim_workbook: Path) -> None:
     assert result.line() == f"verified {n} products: 0 missing, 0 repeated, 0 unexpected"
 
 
-def test_missed_product_is_reported(sim, sim_workbook: Path) -> None:
+def test_missed_product_is_reported(fast_sim, sim_workbook: Path) -> None:
+    sim = fast_sim
     _run_correctly(sim, sim_workbook, step="step2")
     wb = load_workbook(sim_workbook)
     acc = wb.accounts[0]
@@ -62,8 +64,12 @@ def test_repeated_op_is_reported(done_sim, sim_workbook: Path) -> None:
     sim, _ = done_sim
     wb = load_workbook(sim_workbook)
     acc = wb.accounts[0]
-    unit = next(u for u in wb.units(acc, "step3") if any(op.action.value == "image_delete" for op in u.ops)
-                and testing.ApiClient(sim.url, acc).search(u.provider_code, group=u.target_group))
+    unit = next(
+        u
+        for u in wb.units(acc, "step3")
+        if any(op.action.value == "image_delete" for op in u.ops)
+        and testing.ApiClient(sim.url, acc).search(u.provider_code, group=u.target_group)
+    )
     with testing.ApiClient(sim.url, acc) as api:
         victim = api.search(unit.provider_code, group=unit.target_group)[0]["id"]
         api.apply_unit(victim, unit)  # the whole edit again, as after a failed move
@@ -76,16 +82,33 @@ def test_unexpected_mutation_and_cli(done_sim, sim_workbook: Path) -> None:
     sim, n = done_sim
     acc = load_workbook(sim_workbook).accounts[0]
     with testing.ApiClient(sim.url, acc) as api:
-        stranger = next(p for p in api.get("/api/products", group="전체", size=100)["items"]
-                        if p["memo"].split("-")[-1] not in {u.provider_code for s in ("step2", "step3")
-                                                             for u in load_workbook(sim_workbook).units(acc, s)})
+        stranger = next(
+            p
+            for p in api.get("/api/products", group="전체", size=100)["items"]
+            if p["memo"].split("-")[-1]
+            not in {
+                u.provider_code for s in ("step2", "step3") for u in load_workbook(sim_workbook).units(acc, s)
+            }
+        )
         detail = api.get(f"/api/products/{stranger['id']}")["detail"]
-        api.post(f"/api/products/{stranger['id']}/images/delete", {"list": "detail", "image": detail[0]["id"]})
+        api.post(
+            f"/api/products/{stranger['id']}/images/delete", {"list": "detail", "image": detail[0]["id"]}
+        )
     result = verify(sim.db_path, sim_workbook)
     assert [d.product for d in result.details] == [stranger["id"]]
     assert result.unexpected == 1
-    cmd = [sys.executable, "-m", "stepbatch", "simulator", "verify", "--db", str(sim.db_path),
-           "--workbook", str(sim_workbook), "-v"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "stepbatch",
+        "simulator",
+        "verify",
+        "--db",
+        str(sim.db_path),
+        "--workbook",
+        str(sim_workbook),
+        "-v",
+    ]
     out = subprocess.run(cmd, capture_output=True, text=True, encoding="utf-8", timeout=120)
     assert out.returncode == 1, out.stderr
     lines = out.stdout.splitlines()
@@ -94,8 +117,19 @@ def test_unexpected_mutation_and_cli(done_sim, sim_workbook: Path) -> None:
 
 
 def test_verify_cli_bad_input_is_one_line(tmp_path: Path, sim_workbook: Path) -> None:
-    cmd = [sys.executable, "-m", "stepbatch", "simulator", "verify", "--db", str(tmp_path / "none.db"),
-           "--workbook", str(sim_workbook)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "stepbatch",
+        "simulator",
+        "verify",
+        "--db",
+        str(tmp_path / "none.db"),
+        "--workbook",
+        str(sim_workbook),
+    ]
     out = subprocess.run(cmd, capture_output=True, text=True, encoding="utf-8", timeout=120)
     assert out.returncode == 2
-    assert out.stderr.strip().splitlines() == [f"error: --db {tmp_path / 'none.db'}: no such simulator database"]
+    assert out.stderr.strip().splitlines() == [
+        f"error: --db {tmp_path / 'none.db'}: no such simulator database"
+    ]

@@ -51,10 +51,11 @@ class FakeEditor:
     def image_count(self, target: str) -> int:
         return {DETAIL: len(self.detail), THUMBNAIL: len(self.thumbs), OPTION: len(self.options)}[target]
 
-    def translate(self, target: str, position: int) -> bool:
-        self._click()
-        self.translated.append((target, position))
-        return True
+    def translate(self, target: str, positions: list[int]) -> int:
+        for position in positions:
+            self._click()
+            self.translated.append((target, position))
+        return len(positions)
 
     def detail_html(self) -> str:
         return self.html

@@ -101,7 +101,7 @@ def demo(
         None, "--dir", help="keep the demo's files here (default: a temp folder)"
     ),
     batch_size: int = typer.Option(3, "--batch-size", help="codes per browser (small, so restarts happen)"),
-    codes: int = typer.Option(30, "--codes", help="provider codes per account in the generated workbook"),
+    codes: int = typer.Option(15, "--codes", help="provider codes per account in the generated workbook"),
     headed: bool = typer.Option(False, "--headed", help="show the browser window"),
 ) -> None:
     """Start the simulator with a sample workbook, run step2 then step3 for both accounts, verify."""

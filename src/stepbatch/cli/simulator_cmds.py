@@ -8,8 +8,11 @@ import typer
 
 from stepbatch.errors import EXIT_PROBLEMS
 
-sim_app = typer.Typer(help="The bundled Percenty-like back office (local, no account needed).",
-                      no_args_is_help=False, invoke_without_command=True)
+sim_app = typer.Typer(
+    help="The bundled Percenty-like back office (local, no account needed).",
+    no_args_is_help=False,
+    invoke_without_command=True,
+)
 
 _ENV = "STEPBATCH_SIM_"
 
@@ -22,24 +25,39 @@ def simulator(
     db: Path = typer.Option(Path("stepbatch-sim.db"), help="SQLite database; created and seeded when new."),
     workbook: Path | None = typer.Option(None, help="Workbook whose accounts and codes seed a new database."),
     seed: int = typer.Option(1, help="Random seed for the generated products."),
-    latency_ms: float | None = typer.Option(None, envvar=_ENV + "LATENCY_MS", help="Mean added latency (±50%)."),
-    error_rate: float | None = typer.Option(None, envvar=_ENV + "ERROR_RATE", help="Share of API calls → 503."),
-    session_expiry_min: float | None = typer.Option(None, envvar=_ENV + "SESSION_EXPIRY_MIN",
-                                                    help="Sessions expire after this many minutes."),
-    login_popup: bool | None = typer.Option(None, "--login-popup/--no-login-popup", envvar=_ENV + "LOGIN_POPUP",
-                                            help="Notice modal after login."),
-    popup_rate: float | None = typer.Option(None, envvar=_ENV + "POPUP_RATE",
-                                            help="Chance of a marketing modal after each action."),
-    channel_talk: bool | None = typer.Option(None, "--channel-talk/--no-channel-talk", envvar=_ENV + "CHANNEL_TALK",
-                                             help="Channel Talk widget over the bottom-right corner."),
-    linger_modal_ms: int | None = typer.Option(None, envvar=_ENV + "LINGER_MODAL_MS",
-                                               help="Closed modals' wraps linger and catch clicks this long."),
-    translation_credits: int | None = typer.Option(None, envvar=_ENV + "TRANSLATION_CREDITS",
-                                                   help="Image-translation credits per account."),
-    leak_mb_per_action: float | None = typer.Option(None, envvar=_ENV + "LEAK_MB_PER_ACTION",
-                                                    help="The page retains this much JS heap per action."),
-    translate_ms: int | None = typer.Option(None, envvar=_ENV + "TRANSLATE_MS",
-                                            help="How long one translation keeps the button busy."),
+    latency_ms: float | None = typer.Option(
+        None, envvar=_ENV + "LATENCY_MS", help="Mean added latency (±50%)."
+    ),
+    error_rate: float | None = typer.Option(
+        None, envvar=_ENV + "ERROR_RATE", help="Share of API calls → 503."
+    ),
+    session_expiry_min: float | None = typer.Option(
+        None, envvar=_ENV + "SESSION_EXPIRY_MIN", help="Sessions expire after this many minutes."
+    ),
+    login_popup: bool | None = typer.Option(
+        None, "--login-popup/--no-login-popup", envvar=_ENV + "LOGIN_POPUP", help="Notice modal after login."
+    ),
+    popup_rate: float | None = typer.Option(
+        None, envvar=_ENV + "POPUP_RATE", help="Chance of a marketing modal after each action."
+    ),
+    channel_talk: bool | None = typer.Option(
+        None,
+        "--channel-talk/--no-channel-talk",
+        envvar=_ENV + "CHANNEL_TALK",
+        help="Channel Talk widget over the bottom-right corner.",
+    ),
+    linger_modal_ms: int | None = typer.Option(
+        None, envvar=_ENV + "LINGER_MODAL_MS", help="Closed modals' wraps linger and catch clicks this long."
+    ),
+    translation_credits: int | None = typer.Option(
+        None, envvar=_ENV + "TRANSLATION_CREDITS", help="Image-translation credits per account."
+    ),
+    leak_mb_per_action: float | None = typer.Option(
+        None, envvar=_ENV + "LEAK_MB_PER_ACTION", help="The page retains this much JS heap per action."
+    ),
+    translate_ms: int | None = typer.Option(
+        None, envvar=_ENV + "TRANSLATE_MS", help="How long one translation keeps the button busy."
+    ),
 ) -> None:
     """Serve the simulator until stopped (Ctrl+C). Prints `simulator running at URL` when ready."""
     if ctx.invoked_subcommand is not None:
@@ -50,10 +68,18 @@ def simulator(
     from stepbatch.simulator.faults import Faults
 
     faults = Faults.from_env(
-        {}, latency_ms=latency_ms, error_rate=error_rate, session_expiry_min=session_expiry_min,
-        login_popup=login_popup, popup_rate=popup_rate, channel_talk=channel_talk,
-        linger_modal_ms=linger_modal_ms, translation_credits=translation_credits,
-        leak_mb_per_action=leak_mb_per_action, translate_ms=translate_ms)
+        {},
+        latency_ms=latency_ms,
+        error_rate=error_rate,
+        session_expiry_min=session_expiry_min,
+        login_popup=login_popup,
+        popup_rate=popup_rate,
+        channel_talk=channel_talk,
+        linger_modal_ms=linger_modal_ms,
+        translation_credits=translation_credits,
+        leak_mb_per_action=leak_mb_per_action,
+        translate_ms=translate_ms,
+    )
     if workbook is not None and not workbook.is_file():
         from stepbatch.errors import UserError
 

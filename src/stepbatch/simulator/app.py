@@ -1,4 +1,4 @@
-"""The simulator web app: Starlette serves the page shells and small JSON APIs; the page's JS does the rest."""
+"""The simulator web app: Starlette serves page shells and small JSON APIs; the page's JS does the rest."""
 
 from __future__ import annotations
 
@@ -30,8 +30,14 @@ COOKIE = "percenty_sid"
 NO_FAULT_PATHS = ("/api/login", "/api/audit", "/api/health")
 
 
-def prepare_db(db_path: Path, workbook: Path | None = None, seed: int = 1, faults: Faults | None = None,
-               accounts: list[SeedAccount] | None = None, counts: dict[str, int] | None = None) -> None:
+def prepare_db(
+    db_path: Path,
+    workbook: Path | None = None,
+    seed: int = 1,
+    faults: Faults | None = None,
+    accounts: list[SeedAccount] | None = None,
+    counts: dict[str, int] | None = None,
+) -> None:
     """Create and seed a new database; an existing one keeps its data (credits may be reset)."""
     faults = faults or Faults()
     if db.init_db(db_path):
@@ -48,8 +54,14 @@ def prepare_db(db_path: Path, workbook: Path | None = None, seed: int = 1, fault
             conn.close()
 
 
-def create_app(db_path: Path, workbook: Path | None = None, seed: int = 1, faults: Faults | None = None,
-               accounts: list[SeedAccount] | None = None, counts: dict[str, int] | None = None) -> ASGIApp:
+def create_app(
+    db_path: Path,
+    workbook: Path | None = None,
+    seed: int = 1,
+    faults: Faults | None = None,
+    accounts: list[SeedAccount] | None = None,
+    counts: dict[str, int] | None = None,
+) -> ASGIApp:
     """The ASGI app over `db_path` (created and seeded from `workbook` when new)."""
     faults = faults or Faults()
     db_path = Path(db_path)
@@ -75,8 +87,12 @@ class FaultMiddleware:
         if f.latency_ms > 0:
             await asyncio.sleep(f.latency_ms * self.rng.uniform(0.5, 1.5) / 1000)
         path: str = scope["path"]
-        if (f.error_rate > 0 and path.startswith("/api/") and not path.startswith(NO_FAULT_PATHS)
-                and self.rng.random() < f.error_rate):
+        if (
+            f.error_rate > 0
+            and path.startswith("/api/")
+            and not path.startswith(NO_FAULT_PATHS)
+            and self.rng.random() < f.error_rate
+        ):
             await JSONResponse({"error": "server_error"}, status_code=503)(scope, receive, send)
             return
         await self.app(scope, receive, send)
@@ -143,7 +159,8 @@ class _Simulator:
             return RedirectResponse("/signin", status_code=302)
         config = {**self.faults.client_config(), "account": account, "build": self.build}
         return self.templates.TemplateResponse(
-            request, "app.html", {"config": json.dumps(config, ensure_ascii=False)})
+            request, "app.html", {"config": json.dumps(config, ensure_ascii=False)}
+        )
 
     async def signin(self, request: Request) -> Response:
         return self.templates.TemplateResponse(request, "signin.html", {})
@@ -162,8 +179,11 @@ class _Simulator:
         return JSONResponse({"ok": True})
 
     async def image(self, request: Request) -> Response:
-        return Response(render_svg(request.path_params["key"]), media_type="image/svg+xml",
-                        headers={"Cache-Control": "max-age=3600"})
+        return Response(
+            render_svg(request.path_params["key"]),
+            media_type="image/svg+xml",
+            headers={"Cache-Control": "max-age=3600"},
+        )
 
     async def login(self, request: Request) -> Response:
         body = await _json(request)
@@ -188,7 +208,9 @@ class _Simulator:
 
     # ---- reads ----------------------------------------------------------------------------------------
     async def me(self, request: Request, conn: sqlite3.Connection, account: str) -> Response:
-        row = conn.execute("SELECT email, nickname, credits FROM accounts WHERE email=?", (account,)).fetchone()
+        row = conn.execute(
+            "SELECT email, nickname, credits FROM accounts WHERE email=?", (account,)
+        ).fetchone()
         return JSONResponse(dict(row))
 
     async def groups(self, request: Request, conn: sqlite3.Connection, account: str) -> Response:
@@ -213,8 +235,10 @@ class _Simulator:
         sql_where = " AND ".join(where)
         order = "ASC" if q.get("order") == "asc" else "DESC"
         total = conn.execute(f"SELECT COUNT(*) FROM products WHERE {sql_where}", args).fetchone()[0]
-        rows = conn.execute(f"SELECT * FROM products WHERE {sql_where} ORDER BY seq {order} LIMIT ? OFFSET ?",
-                            [*args, size, (page - 1) * size]).fetchall()
+        rows = conn.execute(
+            f"SELECT * FROM products WHERE {sql_where} ORDER BY seq {order} LIMIT ? OFFSET ?",
+            [*args, size, (page - 1) * size],
+        ).fetchall()
         items = [_summary(db.Product.from_row(r)) for r in rows]
         return JSONResponse({"total": total, "page": page, "size": size, "items": items})
 
@@ -228,8 +252,11 @@ class _Simulator:
     async def move_one(self, request: Request, conn: sqlite3.Connection, account: str) -> Response:
         body = await _json(request)
         name = str(body.get("group", ""))
-        if name != NO_GROUP and conn.execute("SELECT 1 FROM groups WHERE account=? AND name=?",
-                                             (account, name)).fetchone() is None:
+        if (
+            name != NO_GROUP
+            and conn.execute("SELECT 1 FROM groups WHERE account=? AND name=?", (account, name)).fetchone()
+            is None
+        ):
             return JSONResponse({"error": "unknown_group"}, status_code=400)
         with db.transaction(conn):
             p = db.get_product(conn, account, request.path_params["pid"])
@@ -240,8 +267,9 @@ class _Simulator:
 
     async def move_many(self, request: Request, conn: sqlite3.Connection, account: str) -> Response:
         body = await _json(request)
-        row = conn.execute("SELECT name FROM groups WHERE account=? AND uuid=?",
-                           (account, str(body.get("group", "")))).fetchone()
+        row = conn.execute(
+            "SELECT name FROM groups WHERE account=? AND uuid=?", (account, str(body.get("group", "")))
+        ).fetchone()
         if row is None:
             return JSONResponse({"error": "unknown_group"}, status_code=400)
         moved = 0
@@ -253,8 +281,15 @@ class _Simulator:
                     moved += 1
         return JSONResponse({"ok": True, "moved": moved})
 
-    def _move(self, conn: sqlite3.Connection, account: str, request: Request, p: db.Product,
-              group: str | None, via: str) -> None:
+    def _move(
+        self,
+        conn: sqlite3.Connection,
+        account: str,
+        request: Request,
+        p: db.Product,
+        group: str | None,
+        via: str,
+    ) -> None:
         old, p.group = p.group, group
         db.save_product(conn, p)
         db.audit(conn, account, _sid(request), p.id, "group_move", group=group, previous=old, via=via)
@@ -267,8 +302,9 @@ class _Simulator:
             if p is None:
                 return JSONResponse({"error": "not_found"}, status_code=404)
             if kind == "option":
-                idx = next((i for i, o in enumerate(p.options) if (o.get("image") or {}).get("id") == image_id),
-                           None)
+                idx = next(
+                    (i for i, o in enumerate(p.options) if (o.get("image") or {}).get("id") == image_id), None
+                )
                 if idx is None:
                     return JSONResponse({"error": "not_found"}, status_code=409)
                 image = p.options[idx]["image"]
@@ -323,8 +359,16 @@ class _Simulator:
             conn.execute("UPDATE accounts SET credits=credits-1 WHERE email=?", (account,))
             db.save_product(conn, p)
             target = {"detail": "detail", "thumbnail": "thumbnail", "option": "option"}[kind]
-            db.audit(conn, account, _sid(request), p.id, "image_translate", target=target,
-                     position=position, image=image["orig"])
+            db.audit(
+                conn,
+                account,
+                _sid(request),
+                p.id,
+                "image_translate",
+                target=target,
+                position=position,
+                image=image["orig"],
+            )
         return JSONResponse({"status": "translated", "credits": credits - 1, "product": _detail(p)})
 
     async def insert_html(self, request: Request, conn: sqlite3.Connection, account: str) -> Response:
@@ -344,8 +388,16 @@ class _Simulator:
                 p.html += inserted
                 db.save_product(conn, p)
                 source = "tag" if _is_single_img(inserted) else "html"
-                db.audit(conn, account, _sid(request), p.id, "html_insert", source=source,
-                         via=via if via == "source" else "embed", html=inserted.strip())
+                db.audit(
+                    conn,
+                    account,
+                    _sid(request),
+                    p.id,
+                    "html_insert",
+                    source=source,
+                    via=via if via == "source" else "embed",
+                    html=inserted.strip(),
+                )
         return JSONResponse(_detail(p))
 
 
@@ -391,7 +443,7 @@ def _diff_insert(old: str, new: str) -> tuple[str, str]:
     s = 0
     while s < min(len(old), len(new)) - p and old[len(old) - 1 - s] == new[len(new) - 1 - s]:
         s += 1
-    return new[p:len(new) - s], old[p:len(old) - s]
+    return new[p : len(new) - s], old[p : len(old) - s]
 
 
 def _is_single_img(html: str) -> bool:
@@ -404,9 +456,18 @@ def _images(images: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _summary(p: db.Product) -> dict[str, Any]:
-    return {"id": p.id, "name": p.name, "memo": p.memo, "group": p.group, "price": p.price,
-            "cost_cny": p.cost_cny, "shipping": p.shipping, "collected": p.collected, "source": p.source,
-            "thumb": image_src(p.thumbs[0]) if p.thumbs else None}
+    return {
+        "id": p.id,
+        "name": p.name,
+        "memo": p.memo,
+        "group": p.group,
+        "price": p.price,
+        "cost_cny": p.cost_cny,
+        "shipping": p.shipping,
+        "collected": p.collected,
+        "source": p.source,
+        "thumb": image_src(p.thumbs[0]) if p.thumbs else None,
+    }
 
 
 def _detail(p: db.Product) -> dict[str, Any]:
@@ -414,7 +475,13 @@ def _detail(p: db.Product) -> dict[str, Any]:
         **_summary(p),
         "detail": _images(p.detail),
         "thumbs": _images(p.thumbs),
-        "options": [{"name": o["name"], "zh_name": o["zh_name"],
-                     "image": _images([o["image"]])[0] if o.get("image") else None} for o in p.options],
+        "options": [
+            {
+                "name": o["name"],
+                "zh_name": o["zh_name"],
+                "image": _images([o["image"]])[0] if o.get("image") else None,
+            }
+            for o in p.options
+        ],
         "html": p.html,
     }

@@ -120,12 +120,25 @@ class Product:
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Product:
         return cls(
-            id=row["id"], account=row["account"], seq=row["seq"], code=row["code"], name=row["name"],
-            memo=row["memo"], group=row["grp"], orig_group=row["orig_grp"], price=row["price"],
-            cost_cny=row["cost_cny"], shipping=row["shipping"], collected=row["collected"],
-            source=row["source"], detail=json.loads(row["detail"]), thumbs=json.loads(row["thumbs"]),
-            options=json.loads(row["options"]), html=row["html"],
-            orig_detail=json.loads(row["orig_detail"]), orig_thumbs=json.loads(row["orig_thumbs"]),
+            id=row["id"],
+            account=row["account"],
+            seq=row["seq"],
+            code=row["code"],
+            name=row["name"],
+            memo=row["memo"],
+            group=row["grp"],
+            orig_group=row["orig_grp"],
+            price=row["price"],
+            cost_cny=row["cost_cny"],
+            shipping=row["shipping"],
+            collected=row["collected"],
+            source=row["source"],
+            detail=json.loads(row["detail"]),
+            thumbs=json.loads(row["thumbs"]),
+            options=json.loads(row["options"]),
+            html=row["html"],
+            orig_detail=json.loads(row["orig_detail"]),
+            orig_thumbs=json.loads(row["orig_thumbs"]),
             orig_options=json.loads(row["orig_options"]),
         )
 
@@ -135,9 +148,28 @@ def insert_product(conn: sqlite3.Connection, p: Product) -> None:
         "INSERT INTO products(id, account, seq, code, name, memo, grp, orig_grp, price, cost_cny, shipping,"
         " collected, source, detail, thumbs, options, html, orig_detail, orig_thumbs, orig_options)"
         " VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        (p.id, p.account, p.seq, p.code, p.name, p.memo, p.group, p.group, p.price, p.cost_cny,
-         p.shipping, p.collected, p.source, json.dumps(p.detail), json.dumps(p.thumbs),
-         json.dumps(p.options), p.html, json.dumps(p.detail), json.dumps(p.thumbs), json.dumps(p.options)),
+        (
+            p.id,
+            p.account,
+            p.seq,
+            p.code,
+            p.name,
+            p.memo,
+            p.group,
+            p.group,
+            p.price,
+            p.cost_cny,
+            p.shipping,
+            p.collected,
+            p.source,
+            json.dumps(p.detail),
+            json.dumps(p.thumbs),
+            json.dumps(p.options),
+            p.html,
+            json.dumps(p.detail),
+            json.dumps(p.thumbs),
+            json.dumps(p.options),
+        ),
     )
 
 
@@ -153,8 +185,9 @@ def save_product(conn: sqlite3.Connection, p: Product) -> None:
     )
 
 
-def audit(conn: sqlite3.Connection, account: str, session: str | None, product: str, op: str,
-          **args: Any) -> None:
+def audit(
+    conn: sqlite3.Connection, account: str, session: str | None, product: str, op: str, **args: Any
+) -> None:
     conn.execute(
         "INSERT INTO audit(ts, account, session, product, op, args) VALUES(?,?,?,?,?,?)",
         (now_iso(), account, session, product, op, json.dumps(args, ensure_ascii=False)),
@@ -165,8 +198,15 @@ def audit_events(conn: sqlite3.Connection, product: str | None = None) -> list[d
     sql = "SELECT * FROM audit" + (" WHERE product=?" if product else "") + " ORDER BY id"
     rows = conn.execute(sql, (product,) if product else ()).fetchall()
     return [
-        {"id": r["id"], "ts": r["ts"], "account": r["account"], "session": r["session"],
-         "product": r["product"], "op": r["op"], "args": json.loads(r["args"])}
+        {
+            "id": r["id"],
+            "ts": r["ts"],
+            "account": r["account"],
+            "session": r["session"],
+            "product": r["product"],
+            "op": r["op"],
+            "args": json.loads(r["args"]),
+        }
         for r in rows
     ]
 
@@ -175,8 +215,10 @@ def create_session(conn: sqlite3.Connection, account: str, expiry_min: float | N
     token = os.urandom(18).hex()
     created = time.time()
     expires = created + expiry_min * 60 if expiry_min else None
-    conn.execute("INSERT INTO sessions(id, account, created, expires) VALUES(?,?,?,?)",
-                 (token, account, created, expires))
+    conn.execute(
+        "INSERT INTO sessions(id, account, created, expires) VALUES(?,?,?,?)",
+        (token, account, created, expires),
+    )
     return token
 
 

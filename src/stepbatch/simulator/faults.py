@@ -60,7 +60,9 @@ class Faults:
         for name, value in asdict(self).items():
             if value is None:
                 continue
-            out[ENV_PREFIX + name.upper()] = ("1" if value else "0") if isinstance(value, bool) else str(value)
+            out[ENV_PREFIX + name.upper()] = (
+                ("1" if value else "0") if isinstance(value, bool) else str(value)
+            )
         return out
 
     def client_config(self) -> dict[str, object]:
@@ -74,7 +76,16 @@ class Faults:
         }
 
 
-_BOOL = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
+_BOOL = {
+    "1": True,
+    "true": True,
+    "yes": True,
+    "on": True,
+    "0": False,
+    "false": False,
+    "no": False,
+    "off": False,
+}
 
 
 def _parse(name: str, raw: str, label: str) -> object:

@@ -18,11 +18,14 @@ def render_svg(key: str) -> str:
     orig, _, state = key.partition("-")
     digest = hashlib.sha1(orig.encode()).digest()
     bg = _PALETTE[digest[0] % len(_PALETTE)]
-    fg = "#%02x%02x%02x" % (digest[1] // 2, digest[2] // 2, digest[3] // 2)
+    fg = f"#{digest[1] // 2:02x}{digest[2] // 2:02x}{digest[3] // 2:02x}"
     label = {"zh": "新款 特价", "ko": "신상 특가 무료배송"}.get(state, "")
-    text = (f'<rect x="20" y="300" width="360" height="60" rx="8" fill="#fff" opacity="0.85"/>'
-            f'<text x="200" y="340" font-size="28" text-anchor="middle" fill="#c00">{escape(label)}</text>'
-            if label else "")
+    text = (
+        f'<rect x="20" y="300" width="360" height="60" rx="8" fill="#fff" opacity="0.85"/>'
+        f'<text x="200" y="340" font-size="28" text-anchor="middle" fill="#c00">{escape(label)}</text>'
+        if label
+        else ""
+    )
     return (
         '<svg xmlns="http://www.w3.org/2000/svg" width="400" height="400" viewBox="0 0 400 400">'
         f'<rect width="400" height="400" fill="{bg}"/>'

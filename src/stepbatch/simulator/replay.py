@@ -39,8 +39,9 @@ class Expected:
         return image_signature(self.detail, self.thumbs, self.options)
 
 
-def image_signature(detail: list[Image], thumbs: list[Image],
-                    options: list[dict[str, Any]]) -> tuple[list[tuple[str, bool]], ...]:
+def image_signature(
+    detail: list[Image], thumbs: list[Image], options: list[dict[str, Any]]
+) -> tuple[list[tuple[str, bool]], ...]:
     """What the end state must look like: which seeded picture sits where, and whether translated."""
     opt = [(o["image"]["orig"], bool(o["image"]["tr"])) if o.get("image") else ("-", False) for o in options]
     return ([(i["orig"], bool(i["tr"])) for i in detail], [(i["orig"], bool(i["tr"])) for i in thumbs], opt)
@@ -78,8 +79,9 @@ def needed(op: EditOp) -> int:
     return 0
 
 
-def replay(detail: list[Image], thumbs: list[Image], options: list[dict[str, Any]],
-           ops: tuple[EditOp, ...]) -> Expected:
+def replay(
+    detail: list[Image], thumbs: list[Image], options: list[dict[str, Any]], ops: tuple[EditOp, ...]
+) -> Expected:
     """Apply `ops` to copies of the lists, with unlimited translation credits."""
     exp = Expected(copy.deepcopy(detail), copy.deepcopy(thumbs), copy.deepcopy(options))
     for op in ops:

@@ -18,8 +18,32 @@ from stepbatch.workbook.models import Account, Action, EditOp, Unit
 STEPS = ("step2", "step3")
 DEFAULT_CREDITS = 10_000
 
-_WORDS = ("여성", "남성", "린넨", "와이드", "팬츠", "셔츠", "원피스", "니트", "가디건", "여름", "오버핏", "크롭",
-          "데님", "스커트", "자켓", "코트", "슬랙스", "블라우스", "후드", "반팔", "긴팔", "캐주얼", "빈티지", "루즈핏")
+_WORDS = (
+    "여성",
+    "남성",
+    "린넨",
+    "와이드",
+    "팬츠",
+    "셔츠",
+    "원피스",
+    "니트",
+    "가디건",
+    "여름",
+    "오버핏",
+    "크롭",
+    "데님",
+    "스커트",
+    "자켓",
+    "코트",
+    "슬랙스",
+    "블라우스",
+    "후드",
+    "반팔",
+    "긴팔",
+    "캐주얼",
+    "빈티지",
+    "루즈핏",
+)
 _CATEGORIES = ("W", "M", "K", "A")
 _SOURCES = ("1688", "taobao", "tmall")
 
@@ -43,12 +67,20 @@ def workbook_accounts(workbook_path: Path) -> list[SeedAccount]:
     from stepbatch.workbook import load_workbook
 
     wb = load_workbook(workbook_path)
-    return [SeedAccount(acc, tuple(u for step in STEPS for u in wb.units(acc, step, strict=False)))
-            for acc in wb.accounts if wb.has_sheet(acc)]
+    return [
+        SeedAccount(acc, tuple(u for step in STEPS for u in wb.units(acc, step, strict=False)))
+        for acc in wb.accounts
+        if wb.has_sheet(acc)
+    ]
 
 
-def seed_database(path: Path, accounts: Iterable[SeedAccount], seed: int = 1,
-                  credits: int | None = None, counts: dict[str, int] | None = None) -> int:
+def seed_database(
+    path: Path,
+    accounts: Iterable[SeedAccount],
+    seed: int = 1,
+    credits: int | None = None,
+    counts: dict[str, int] | None = None,
+) -> int:
     """Fill a new database. `counts` fixes the number of products of some codes. Returns products made."""
     rng = random.Random(seed)
     conn = db.connect(path)
@@ -76,15 +108,20 @@ def plan_counts(rng: random.Random, codes: list[str]) -> dict[str, int]:
     return counts
 
 
-def _seed_account(conn: sqlite3.Connection, rng: random.Random, sa: SeedAccount, credits: int | None,
-                  fixed: dict[str, int]) -> int:
+def _seed_account(
+    conn: sqlite3.Connection, rng: random.Random, sa: SeedAccount, credits: int | None, fixed: dict[str, int]
+) -> int:
     acc = sa.account
     salt, digest = db.hash_password(acc.password.reveal())
-    conn.execute("INSERT INTO accounts(email, nickname, pw_salt, pw_hash, credits) VALUES(?,?,?,?,?)",
-                 (acc.email, acc.nickname, salt, digest, DEFAULT_CREDITS if credits is None else credits))
+    conn.execute(
+        "INSERT INTO accounts(email, nickname, pw_salt, pw_hash, credits) VALUES(?,?,?,?,?)",
+        (acc.email, acc.nickname, salt, digest, DEFAULT_CREDITS if credits is None else credits),
+    )
     for pos, name in enumerate(GROUP_NAMES):
-        conn.execute("INSERT INTO groups(account, name, uuid, position) VALUES(?,?,?,?)",
-                     (acc.email, name, str(uuid.UUID(int=rng.getrandbits(128), version=4)), pos))
+        conn.execute(
+            "INSERT INTO groups(account, name, uuid, position) VALUES(?,?,?,?)",
+            (acc.email, name, str(uuid.UUID(int=rng.getrandbits(128), version=4)), pos),
+        )
     codes = sa.codes()
     counts = plan_counts(rng, list(codes))
     counts.update({c: n for c, n in fixed.items() if c in codes})
@@ -117,19 +154,24 @@ class _ProductMaker:
         words = " ".join(rng.sample(_WORDS, rng.randint(3, 5)))
         need = {a: sum(needed(op) for op in ops if op.action in acts) for a, acts in _NEEDS.items()}
         product = db.Product(
-            id=f"{rng.getrandbits(96):024x}", account=self.account, seq=self.seq,
-            code=code if related else None, name=f"{words} {code}Z{rng.randint(1, 9)}",
+            id=f"{rng.getrandbits(96):024x}",
+            account=self.account,
+            seq=self.seq,
+            code=code if related else None,
+            name=f"{words} {code}Z{rng.randint(1, 9)}",
             memo=f"{rng.choice(_CATEGORIES)}-{rng.randint(1, 9)}-{rng.randint(10**11, 10**12 - 1)}-{code}",
-            group=group, orig_group=group, price=rng.randrange(9_900, 89_900, 100),
-            cost_cny=round(rng.uniform(15, 260), 1), shipping=rng.randrange(3_000, 12_000, 500),
+            group=group,
+            orig_group=group,
+            price=rng.randrange(9_900, 89_900, 100),
+            cost_cny=round(rng.uniform(15, 260), 1),
+            shipping=rng.randrange(3_000, 12_000, 500),
             collected=(self.day - timedelta(days=rng.randint(0, 60))).isoformat(),
             source=rng.choice(_SOURCES),
             detail=self._images("d", rng.randint(6, 12) + need["detail"], 0.5),
             thumbs=self._images("t", rng.randint(3, 6) + need["thumbs"], 0.3),
         )
         product.options = [
-            {"name": f"{color} {size}", "zh_name": f"{zh}{size}",
-             "image": self._images("o", 1, 0.5)[0]}
+            {"name": f"{color} {size}", "zh_name": f"{zh}{size}", "image": self._images("o", 1, 0.5)[0]}
             for color, zh, size in self._option_names(rng.randint(2, 4) + need["options"])
         ]
         db.insert_product(self.conn, product)
@@ -142,7 +184,13 @@ class _ProductMaker:
         return out
 
     def _option_names(self, n: int) -> list[tuple[str, str, str]]:
-        colors = (("블랙", "黑色"), ("화이트", "白色"), ("베이지", "米色"), ("네이비", "藏青"), ("그레이", "灰色"))
+        colors = (
+            ("블랙", "黑色"),
+            ("화이트", "白色"),
+            ("베이지", "米色"),
+            ("네이비", "藏青"),
+            ("그레이", "灰色"),
+        )
         sizes = ("S", "M", "L", "XL", "FREE")
         return [(colors[i % 5][0], colors[i % 5][1], sizes[(i // 5) % 5]) for i in range(n)]
 

@@ -27,10 +27,19 @@ class SimulatorServer:
     process (what a user runs; faults travel as `STEPBATCH_SIM_*` variables). Port 0 picks a free port.
     """
 
-    def __init__(self, db: Path, workbook: Path | None = None, seed: int = 1, faults: Faults | None = None,
-                 mode: Literal["thread", "subprocess"] = "thread", host: str = "127.0.0.1", port: int = 0,
-                 accounts: list[SeedAccount] | None = None, counts: dict[str, int] | None = None,
-                 start_timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        db: Path,
+        workbook: Path | None = None,
+        seed: int = 1,
+        faults: Faults | None = None,
+        mode: Literal["thread", "subprocess"] = "thread",
+        host: str = "127.0.0.1",
+        port: int = 0,
+        accounts: list[SeedAccount] | None = None,
+        counts: dict[str, int] | None = None,
+        start_timeout: float = 60.0,
+    ) -> None:
         self.db_path = Path(db)
         self.workbook = Path(workbook) if workbook else None
         self.seed, self.faults, self.mode = seed, faults or Faults(), mode
@@ -46,8 +55,9 @@ class SimulatorServer:
         self.start()
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     def start(self) -> None:
@@ -80,8 +90,9 @@ class SimulatorServer:
 
     def _start_thread(self) -> None:
         app = create_app(self.db_path, self.workbook, self.seed, self.faults, self.accounts, self.counts)
-        config = uvicorn.Config(app, host=self.host, port=self.port, log_level="warning", lifespan="off",
-                                access_log=False)
+        config = uvicorn.Config(
+            app, host=self.host, port=self.port, log_level="warning", lifespan="off", access_log=False
+        )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, name="stepbatch-simulator", daemon=True)
         self._thread.start()
@@ -96,13 +107,26 @@ class SimulatorServer:
     def _start_subprocess(self) -> None:
         if self.accounts is not None or self.counts is not None:
             raise ValueError("accounts/counts are only supported in thread mode")
-        cmd = [sys.executable, "-m", "stepbatch", "simulator", "--host", self.host, "--port", str(self.port),
-               "--db", str(self.db_path), "--seed", str(self.seed)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "stepbatch",
+            "simulator",
+            "--host",
+            self.host,
+            "--port",
+            str(self.port),
+            "--db",
+            str(self.db_path),
+            "--seed",
+            str(self.seed),
+        ]
         if self.workbook:
             cmd += ["--workbook", str(self.workbook)]
         env = {**os.environ, **self.faults.to_env(), "PYTHONUNBUFFERED": "1", "PYTHONIOENCODING": "utf-8"}
-        self._proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                      encoding="utf-8", env=env)
+        self._proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8", env=env
+        )
         lines: list[str] = []
         reader = threading.Thread(target=self._read_ready, args=(lines,), daemon=True)
         reader.start()
@@ -116,7 +140,7 @@ class SimulatorServer:
         for line in self._proc.stdout:
             lines.append(line.rstrip())
             if line.startswith(READY_PREFIX):
-                self.url = line[len(READY_PREFIX):].strip()
+                self.url = line[len(READY_PREFIX) :].strip()
                 threading.Thread(target=self._drain, daemon=True).start()
                 return
 

@@ -18,23 +18,32 @@ def make_workbook(folder: Path, accounts: int = 1, codes: int = 8, seed: int = 1
     """A sample workbook (fake accounts) in `folder`."""
     from stepbatch.workbook import write_sample_workbook
 
-    return write_sample_workbook(Path(folder) / "workbook.xlsx", accounts=accounts, codes=codes, seed=seed,
-                                 force=True, **kwargs)
+    return write_sample_workbook(
+        Path(folder) / "workbook.xlsx", accounts=accounts, codes=codes, seed=seed, force=True, **kwargs
+    )
 
 
-def simulator(folder: Path, workbook: Path, faults: Faults | None = None, seed: int = 1,
-              counts: dict[str, int] | None = None, mode: str = "thread") -> SimulatorServer:
+def simulator(
+    folder: Path,
+    workbook: Path,
+    faults: Faults | None = None,
+    seed: int = 1,
+    counts: dict[str, int] | None = None,
+    mode: str = "thread",
+) -> SimulatorServer:
     """A not-yet-started simulator over a new database in `folder` (use it as a context manager)."""
-    return SimulatorServer(Path(folder) / "sim.db", workbook, seed=seed, faults=faults, counts=counts,
-                           mode=mode)  # type: ignore[arg-type]
+    return SimulatorServer(
+        Path(folder) / "sim.db", workbook, seed=seed, faults=faults, counts=counts, mode=mode
+    )  # type: ignore[arg-type]
 
 
 def launch_chromium(playwright: Any) -> Browser:
     """Headless Chromium as every test here must start it (system binary, offline flags)."""
     from stepbatch.browser.flags import chromium_args
 
-    return playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
-                                      args=chromium_args(offline=True))
+    return playwright.chromium.launch(
+        executable_path="/usr/bin/chromium", headless=True, args=chromium_args(offline=True)
+    )
 
 
 def login(page: Page, base_url: str, account: Account, timeout_ms: float = 30_000) -> None:
@@ -98,8 +107,11 @@ class ApiClient:
                     self.post(base + "/images/copy", {"list": "option", "image": images[pos - 1]["id"]})
             elif op.action in TRANSLATE_TARGET:
                 target = TRANSLATE_TARGET[op.action]
-                images = {"detail": p["detail"], "thumbnail": p["thumbs"],
-                          "option": [o["image"] for o in p["options"] if o["image"]]}[target]
+                images = {
+                    "detail": p["detail"],
+                    "thumbnail": p["thumbs"],
+                    "option": [o["image"] for o in p["options"] if o["image"]],
+                }[target]
                 for pos in positions(op.command, len(images)):
                     self.post(base + "/translate", {"list": target, "image": images[pos - 1]["id"]})
             elif op.action is Action.IMAGE_TAG_INSERT and op.command.kind is CommandKind.YES:

@@ -23,10 +23,14 @@ from stepbatch.workbook.groups import SOURCE_GROUP
 from stepbatch.workbook.models import Action, Unit
 
 _OP_OF_ACTION = {
-    Action.IMAGE_DELETE: "detail_image_delete", Action.THUMBNAIL_DELETE: "thumbnail_delete",
-    Action.OPTION_IMAGE_COPY: "option_image_copy", Action.IMAGE_TRANSLATE: "image_translate",
-    Action.THUMBNAIL_TRANSLATE: "image_translate", Action.OPTIONIMAGE_TRANSLATE: "image_translate",
-    Action.IMAGE_TAG_INSERT: "html_insert", Action.HTML_UPDATE: "html_insert",
+    Action.IMAGE_DELETE: "detail_image_delete",
+    Action.THUMBNAIL_DELETE: "thumbnail_delete",
+    Action.OPTION_IMAGE_COPY: "option_image_copy",
+    Action.IMAGE_TRANSLATE: "image_translate",
+    Action.THUMBNAIL_TRANSLATE: "image_translate",
+    Action.OPTIONIMAGE_TRANSLATE: "image_translate",
+    Action.IMAGE_TAG_INSERT: "html_insert",
+    Action.HTML_UPDATE: "html_insert",
 }
 
 
@@ -66,11 +70,15 @@ class VerifyResult:
         return not self.details
 
     def line(self) -> str:
-        return (f"verified {self.products} products: {self.missing} missing, {self.repeated} repeated, "
-                f"{self.unexpected} unexpected")
+        return (
+            f"verified {self.products} products: {self.missing} missing, {self.repeated} repeated, "
+            f"{self.unexpected} unexpected"
+        )
 
 
-def verify(db_path: Path, workbook_path: Path, step: str | None = None, account: str | None = None) -> VerifyResult:
+def verify(
+    db_path: Path, workbook_path: Path, step: str | None = None, account: str | None = None
+) -> VerifyResult:
     """Compare the database with what the workbook asks for (optionally one step / one account)."""
     from stepbatch.workbook import load_workbook
 
@@ -103,8 +111,9 @@ def _first_unit_per_code(unit_lists: Any) -> dict[str, Unit]:
     return out
 
 
-def _verify_account(conn: sqlite3.Connection, email: str, scope: dict[str, Unit], all_codes: set[str],
-                    result: VerifyResult) -> None:
+def _verify_account(
+    conn: sqlite3.Connection, email: str, scope: dict[str, Unit], all_codes: set[str], result: VerifyResult
+) -> None:
     events: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for ev in db.audit_events(conn):
         if ev["account"] == email:
@@ -171,8 +180,14 @@ def _norm(html: str) -> str:
 def _compare_html(exp: Expected, events: list[dict[str, Any]], planned: bool, add: Any) -> None:
     inserted = [e["args"] for e in events if e["op"] == "html_insert"]
     for want in exp.html:
-        match = next((i for i, a in enumerate(inserted)
-                      if (_norm(a.get("html", "")) == _norm(want) if want else a.get("source") == "tag")), None)
+        match = next(
+            (
+                i
+                for i, a in enumerate(inserted)
+                if (_norm(a.get("html", "")) == _norm(want) if want else a.get("source") == "tag")
+            ),
+            None,
+        )
         if match is None:
             add("missing", "html insert not applied" if want else "image tag insert not applied")
         else:

@@ -44,13 +44,13 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write `data` so that `path` holds either the old or the new content, even after a power loss."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
     try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
         replace(tmp, path)
-    except BaseException:
+    except BaseException:  # e.g. disk full mid-write: leave no half-written temp file behind
         tmp.unlink(missing_ok=True)
         raise
     fsync_dir(path.parent)

@@ -293,6 +293,17 @@ def _read_journal(path: Path) -> JournalRead:
 # ---------------------------------------------------------------------------------------------------
 
 
+def _check_writable(paths: StorePaths) -> None:
+    """Refuse to start a run whose progress cannot be recorded (checked before anything is written)."""
+    folder = paths.snapshot.parent
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    for target in (folder, *(f for f in paths.all_files() if f.exists())):
+        if not os.access(target, os.W_OK):
+            raise UserError(f"{target}: not writable, so the progress cannot be recorded "
+                            "(check the permissions of the state folder)")
+
+
 class ProgressStore:
     """Progress of one account × step × server, committed durably on every change.
 
@@ -352,6 +363,8 @@ class ProgressStore:
     ) -> ProgressStore:
         paths = StorePaths(Path(path))
         loaded = _load_state(paths, readonly=readonly)
+        if not readonly:
+            _check_writable(paths)
         warnings = loaded.warnings
         state = loaded.state
         if state is None:

@@ -70,6 +70,7 @@ class Workbook:
             server = _check_server(self, entry, step, server)
         selected = [r for r in sheet.rows if r.step == step and (server is None or r.server == server)]
         if strict:
+            self._raise_on_login_errors(entry)
             self._raise_on_errors(sheet, selected, step, server)
         if sheet.blocking:  # a header error: no row of this sheet can be trusted
             return []
@@ -117,6 +118,13 @@ class Workbook:
             raise WorkbookError(f"{self.path}: no task sheet {entry.account.nickname!r} for account "
                                 f"{entry.account.email} ({LOGIN_SHEET} row {entry.row})")
         return entry.sheet
+
+    def _raise_on_login_errors(self, entry: _AccountEntry) -> None:
+        """An account whose login_id row has an error (e.g. no password) cannot be run."""
+        errors = [p for p in self.problems if p.sheet == LOGIN_SHEET and p.row == entry.row and p.is_error]
+        if errors:
+            raise WorkbookError(f"{self.path}: {len(errors)} error(s) in {LOGIN_SHEET} row {entry.row} "
+                                f"({entry.account.nickname}), first: {errors[0].line()}")
 
     def _raise_on_errors(self, sheet: TaskSheet, selected: list[TaskRow], step: str,
                          server: str | None) -> None:

@@ -170,8 +170,9 @@
     const sentinel = () => h("div", {tabindex: "0", "aria-hidden": "true", style: "width:0;height:0;overflow:hidden;outline:none"});
     const dialog = h("div", {role: "dialog", "aria-labelledby": title ? titleId : null, "aria-modal": "true",
       class: `ant-modal ${CSS_HASH} ${cls || ""}`, style: `width: ${width || 520}px;`}, sentinel(), content, sentinel());
-    const wrap = h("div", {tabindex: "-1", class: "ant-modal-wrap ant-modal-centered"}, dialog);
-    root.append(h("div", {class: "ant-modal-mask"}), wrap);
+    const z = 1000 + layers.length * 10;  // a popup opened later stacks above earlier layers
+    const wrap = h("div", {tabindex: "-1", class: "ant-modal-wrap ant-modal-centered", style: `z-index: ${z};`}, dialog);
+    root.append(h("div", {class: "ant-modal-mask", style: `z-index: ${z};`}), wrap);
     const host = h("div", {}, root);
     document.body.append(host);
     document.body.classList.add("ant-modal-open");
@@ -245,13 +246,14 @@
       const aria = d.querySelector("[role=listbox]");
       if (!list.length) {
         inner.replaceChildren(h("div", {class: "ant-select-item-empty"}, h("div", {class: "ant-empty ant-empty-normal ant-empty-small", text: "데이터 없음"})));
-        filler.style.height = ""; inner.style.transform = ""; return;
+        filler.style.height = ""; inner.style.transform = ""; inner.style.position = "static"; return;
       }
       const virtual = list.length * ITEM_H > LIST_H;
       const start = virtual ? Math.min(Math.floor(holder.scrollTop / ITEM_H), Math.max(list.length - RENDERED, 0)) : 0;
       const slice = virtual ? list.slice(start, start + RENDERED) : list;
       filler.style.height = virtual ? `${list.length * ITEM_H}px` : "";
       inner.style.transform = virtual ? `translateY(${start * ITEM_H}px)` : "";
+      inner.style.position = virtual ? "absolute" : "static";
       inner.replaceChildren(...slice.map((o, i) => {
         const idx = start + i;
         const selected = o.value === state.value;
@@ -457,7 +459,7 @@
     L.loading = true; renderSpin();
     const params = new URLSearchParams({group: L.group, q: L.q, page: L.page, size: L.size, order: L.order, status: L.status || ""});
     try {
-      const data = await api(`/api/products?${params}`);
+      const data = await action(`/api/products?${params}`);
       if (seq !== L.seq) return;
       Object.assign(L, {total: data.total, items: data.items, selected: new Set()});
     } catch (e) {
@@ -613,7 +615,8 @@
 
   // ---- edit drawer ---------------------------------------------------------------------------------------
   const TABS = ["상품명 / 카테고리", "옵션", "가격", "키워드", "썸네일", "상세페이지", "업로드"];
-  function drawerShell({title, header, body, footer, width, z, onclose}) {
+  function drawerShell({title, header, body, footer, width, onclose}) {
+    const z = 1000 + layers.length * 10;
     const wrapper = h("div", {class: "ant-drawer-content-wrapper", style: `width: ${width};`},
       h("div", {class: "ant-drawer-content", "aria-modal": "true", role: "dialog"},
         h("div", {class: "ant-drawer-wrapper-body"},
@@ -622,7 +625,7 @@
             title ? h("div", {class: "ant-drawer-title", text: title}) : null, header)),
           body, footer ? h("div", {class: "ant-drawer-footer"}, footer) : null)));
     const mask = h("div", {class: "ant-drawer-mask", onclick: () => layer.close()});
-    const el = h("div", {class: `ant-drawer ant-drawer-right ${CSS_HASH} ant-drawer-open`, tabindex: "-1", style: z ? `z-index: ${z};` : null},
+    const el = h("div", {class: `ant-drawer ant-drawer-right ${CSS_HASH} ant-drawer-open`, tabindex: "-1", style: `z-index: ${z};`},
       mask, h("div", {tabindex: "0", "aria-hidden": "true", "data-sentinel": "start", style: "width:0;height:0;overflow:hidden;outline:none;position:absolute;"}),
       wrapper, h("div", {tabindex: "0", "aria-hidden": "true", "data-sentinel": "end", style: "width:0;height:0;overflow:hidden;outline:none;position:absolute;"}));
     document.body.append(h("div", {class: "ant-drawer-portal"}, el));
@@ -633,7 +636,7 @@
   async function openDrawer(pid) {
     if (layers.some((l) => l.kind === "product")) return;
     let product;
-    try { product = await api(`/api/products/${pid}`); } catch (e) { return; }
+    try { product = await action(`/api/products/${pid}`); } catch (e) { return; }
     const D = {product, tab: 0, tabsId: uid(), source: null};
     const tabList = h("div", {class: "ant-tabs-nav-list"});
     const body = h("div", {class: "ant-drawer-body"});
@@ -801,7 +804,7 @@
   // ---- 일괄 편집 drawer -------------------------------------------------------------------------------------
   function openBulkEdit(D) {
     const body = h("div", {class: "ant-drawer-body"});
-    const layer = drawerShell({title: "상세페이지 이미지 일괄 편집", width: "min(1100px, 86vw)", z: 1010, body,
+    const layer = drawerShell({title: "상세페이지 이미지 일괄 편집", width: "min(1100px, 86vw)", body,
       onclose: () => { D.refresh = D.baseRefresh; D.refresh(); }});
     layer.kind = "bulk";
     const describedBy = `DndDescribedBy-${uid() % 10}`;

@@ -62,6 +62,19 @@ _HIT_JS = """
 """
 
 
+_DISMISS_POPUPS_JS = """
+() => {
+  let closed = 0;
+  for (const wrap of document.querySelectorAll('.ant-modal-wrap')) {
+    if (!wrap.getClientRects().length) continue;
+    const button = [...wrap.querySelectorAll('button')].find(b => b.textContent.trim() === '다시 보지 않기');
+    if (button) { button.click(); closed++; }
+  }
+  return closed;
+}
+"""
+
+
 class PageHelper:
     """The one Playwright page of a session, with the waits and clicks every page object needs."""
 
@@ -75,9 +88,7 @@ class PageHelper:
     def _install_overlay_handlers(self) -> None:
         """Before any action: close notice popups and drop modal wrappers that outlived their dialog."""
         page = self.page
-        page.add_locator_handler(
-            page.locator(S.POPUP_DONT_SHOW_AGAIN).first, lambda loc: loc.click(timeout=SHORT_TIMEOUT_MS)
-        )
+        page.add_locator_handler(page.locator(S.POPUP_DONT_SHOW_AGAIN).first, lambda _: self.dismiss_popups())
         page.add_locator_handler(
             page.locator(S.LINGERING_WRAP).first,
             lambda loc: page.evaluate(_REMOVE_LINGERING_JS, None),
@@ -97,16 +108,11 @@ class PageHelper:
         self.page.evaluate(_CHANNEL_TALK_SCRIPT)
 
     def dismiss_popups(self) -> int:
-        """Click `다시 보지 않기` on every visible notice popup; returns how many were closed."""
-        closed = 0
-        buttons = self.page.locator(S.POPUP_DONT_SHOW_AGAIN)
-        while buttons.count() and closed < 5:
-            try:
-                buttons.first.click(timeout=SHORT_TIMEOUT_MS)
-            except PlaywrightTimeout:
-                break
-            closed += 1
-        return closed
+        """Press `다시 보지 않기` on every visible notice popup; returns how many were closed.
+
+        A DOM click (not a mouse click): a popup can open underneath a drawer, where no mouse reaches it.
+        """
+        return int(self.page.evaluate(_DISMISS_POPUPS_JS))
 
     def clear_overlays(self, keep: str | None = None) -> int:
         """Close popups, then remove modal wrappers that linger after their dialog has gone."""

@@ -59,6 +59,15 @@ _COUNT_DRAWERS_JS = """
 _FEWER_DRAWERS_JS = f"(n) => ({_COUNT_DRAWERS_JS})() < n"
 
 
+# The editor shows the image at 0-based `index` (its thumbnail strip marks it `selected`).
+_EDITOR_AT_JS = """
+(index) => {
+  const thumbs = [...document.querySelectorAll('img.p_tooltip_image_editor_thumb')];
+  return thumbs.length > index && thumbs[index].classList.contains('selected');
+}
+"""
+
+
 class ProductEditor:
     def __init__(self, helper: PageHelper) -> None:
         self.h = helper
@@ -206,36 +215,46 @@ class ProductEditor:
             return self.thumbnail_count()
         return self.option_count()
 
-    def translate(self, target: str, position: int) -> bool:
-        """Open the image editor on one image and run 원클릭 이미지 번역. Returns True when it changed.
+    def translate(self, target: str, positions: list[int]) -> int:
+        """Run 원클릭 이미지 번역 on the images at `positions` (1-based, ascending); returns how many changed.
 
-        No Chinese text (or already translated) → False; credits exhausted → StopAccount.
+        The image editor is opened once, on the first image; TAB moves it to the next one. An image
+        without Chinese text (or already translated) is left as is; exhausted credits → StopAccount.
         """
-        opener = self._editor_opener(target, position)
-        self.h.click(opener)
+        if not positions:
+            return 0
+        self.h.click(self._editor_opener(target, positions[0]))
         button = self.page.locator(S.TRANSLATE_BUTTON).last
         button.wait_for(state="visible")
-
         by_click = self.h.is_clickable(button)
+        changed = 0
+        try:
+            current = positions[0]
+            for position in positions:
+                for _ in range(position - current):
+                    self.page.keyboard.press("Tab")
+                current = position
+                self.h.wait_js(_EDITOR_AT_JS, position - 1)
+                changed += self._translate_current(button, by_click)
+        finally:
+            self._close_image_editor()
+        return changed
 
-        def click_translate() -> None:
+    def _translate_current(self, button: Locator, by_click: bool) -> int:
+        def press_translate() -> None:
             self.page.evaluate(_WATCH_TRANSLATE_JS)  # per attempt: a 5xx notice must not count as a result
             if by_click:
                 self.h.click(button)
             else:  # the editor's own shortcut, for when another layer covers its toolbar
                 self.page.keyboard.press("t")
 
-        self.h.act(click_translate, method="POST")
+        self.h.act(press_translate, method="POST")
         outcome = str(self.h.wait_js(_TRANSLATE_FINISHED_JS, timeout_ms=max(self.h.timeout_ms, 60_000)))
-        self._close_image_editor()
         if S.CREDITS_EXHAUSTED_NOTICE in outcome:
             raise StopAccount(f"translation credits exhausted ({S.CREDITS_EXHAUSTED_NOTICE})")
-        if outcome == "translated" or "번역이 완료" in outcome:
-            return True
         if S.NO_TEXT_NOTICE in outcome:
-            return False
-        log.debug("translate outcome %r", outcome)
-        return outcome != "lost"
+            return 0
+        return 1
 
     def _editor_opener(self, target: str, position: int) -> Locator:
         if target == DETAIL:

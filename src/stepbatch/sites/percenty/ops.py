@@ -148,8 +148,7 @@ class OpRunner:
         elif op.action in TRANSLATE_TARGET:
             # Idempotent on the site (translated images cost nothing again), so a resume redoes it all.
             target = TRANSLATE_TARGET[op.action]
-            for position in translate_positions(cmd, self.editor.image_count(target)):
-                self.editor.translate(target, position)
+            self.editor.translate(target, translate_positions(cmd, self.editor.image_count(target)))
         else:
             html = insert_html_for(op)
             if html is not None and (now is None or before is None or now <= before):

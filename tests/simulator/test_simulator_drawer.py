@@ -1,0 +1,173 @@
+"""The edit drawer in real headless Chromium: tabs, 일괄 편집, every image operation, editor, HTML inserts."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from stepbatch.simulator import testing
+
+pytestmark = pytest.mark.browser
+BULK = "div.ant-drawer-content:has(.ant-drawer-title:text-is('상세페이지 이미지 일괄 편집'))"
+
+
+def product(db: Path, pid: str) -> dict:
+    conn = sqlite3.connect(db)
+    conn.row_factory = sqlite3.Row
+    try:
+        row = conn.execute("SELECT * FROM products WHERE id=?", (pid,)).fetchone()
+        return {k: json.loads(row[k]) if k in ("detail", "thumbs", "options") else row[k] for k in row.keys()}  # noqa: SIM118 (sqlite3.Row)
+    finally:
+        conn.close()
+
+
+def audit(db: Path) -> list[tuple[str, str, dict]]:
+    conn = sqlite3.connect(db)
+    try:
+        return [
+            (p, op, json.loads(a))
+            for p, op, a in conn.execute("SELECT product, op, args FROM audit ORDER BY id")
+        ]
+    finally:
+        conn.close()
+
+
+def open_drawer(page, sim, account) -> str:
+    testing.login(page, sim.url, account)
+    page.click("li[data-menu-id$='-1-PRODUCT_MANAGE']")
+    first = page.locator("tr.ant-table-row").first
+    pid = first.get_attribute("data-row-key")
+    first.locator(".product-name").evaluate("e => e.click()")  # JS click on the inner span
+    page.wait_for_selector("div.ant-drawer-content[role=dialog] .ant-tabs-nav-list")
+    return pid
+
+
+def notice(page, text: str) -> None:
+    page.wait_for_selector(f".ant-message-notice-content span:text-is('{text}')")
+
+
+def test_drawer_tabs_bulk_edit_and_translation(page, sim, sim_account) -> None:
+    pid = open_drawer(page, sim, sim_account)
+    p = product(sim.db_path, pid)
+    drawer = page.locator("div.ant-drawer-content[role=dialog]").first
+    assert drawer.locator("span.memoContent").inner_text() == p["memo"]
+    assert drawer.locator(".product-id").inner_text() == pid
+    tab5 = drawer.locator("div.ant-tabs-tab[data-node-key='5'] div[role=tab]")
+    assert tab5.get_attribute("id").startswith("rc-tabs-") and tab5.inner_text() == "상세페이지"
+    page.keyboard.press("Alt+6")  # Alt+1..7 → data-node-key 0..6
+    assert tab5.get_attribute("aria-selected") == "true"
+    drawer.locator(
+        "xpath=.//button[contains(@class,'ant-btn')][.//span[text()='일괄 편집']]"
+        "[.//span[@role='img' and @aria-label='form']]"
+    ).click()
+    bulk = page.locator(BULK)
+    n = len(p["detail"])
+    bulk.locator(f"span:text-is('총 {n}개의 이미지')").wait_for()
+
+    # 삭제 on the first card
+    bulk.locator("xpath=(.//span[contains(@class,'FootnoteDescription') and text()='삭제'])[1]").click()
+    bulk.locator(f"span:text-is('총 {n - 1}개의 이미지')").wait_for()
+    after = product(sim.db_path, pid)
+    assert [i["id"] for i in after["detail"]] == [i["id"] for i in p["detail"][1:]]
+    # 썸네일로 복사 on the (new) second card
+    bulk.locator("xpath=(.//span[text()='썸네일로 복사'])[2]").click()
+    expected_events = [
+        (pid, "detail_image_delete", {"position": 1, "image": p["detail"][0]["orig"], "count_before": n}),
+        (pid, "detail_image_copy", {"position": 2, "image": p["detail"][2]["orig"]}),
+    ]
+    page.wait_for_function("n => fetch('/api/audit').then(r => r.json()).then(a => a.length === n)", arg=2)
+    assert audit(sim.db_path) == expected_events
+    assert product(sim.db_path, pid)["thumbs"][-1]["orig"] == p["detail"][2]["orig"]
+
+    # the image editor on a Chinese-text image: T translates once, again is a no-op; TAB moves on
+    detail = product(sim.db_path, pid)["detail"]
+    k = next(i for i, im in enumerate(detail) if im["zh"])
+    bulk.locator(
+        f"xpath=(.//span[contains(@class,'FootnoteDescription') and text()='편집하기'])[{k + 1}]"
+    ).click()
+    editor = page.locator("div.ant-modal.image-editor-modal")
+    editor.locator("canvas#pCanvas").wait_for()
+    thumbs = editor.locator("img.p_tooltip_image_editor_thumb")
+    assert thumbs.count() == len(detail)
+    assert "selected" in thumbs.nth(k).get_attribute("class")
+    button = editor.locator("xpath=.//button[.//span[text()='원클릭 이미지 번역']]")
+    page.keyboard.press("t")
+    page.wait_for_function("b => b.classList.contains('ant-btn-loading')", arg=button.element_handle())
+    notice(page, "이미지 번역이 완료되었습니다.")
+    assert "ant-btn-loading" not in button.get_attribute("class")
+    assert thumbs.nth(k).get_attribute("src").endswith("-ko.svg")
+    assert product(sim.db_path, pid)["detail"][k]["tr"] is True
+    button.click()
+    notice(page, "번역할 텍스트가 없습니다")
+    assert len(audit(sim.db_path)) == 3
+    assert audit(sim.db_path)[-1] == (
+        pid,
+        "image_translate",
+        {"target": "detail", "position": k + 1, "image": detail[k]["orig"]},
+    )
+    page.keyboard.press("Tab")
+    assert "selected" in thumbs.nth((k + 1) % len(detail)).get_attribute("class")
+
+    # ESC closes the top layer only: editor, then 일괄 편집, then the product drawer
+    page.keyboard.press("Escape")
+    editor.wait_for(state="detached")
+    assert bulk.is_visible()
+    bulk.locator("img").nth(k).wait_for()
+    assert bulk.locator("img").nth(k).get_attribute("src").endswith("-ko.svg")
+    page.keyboard.press("Escape")
+    bulk.wait_for(state="detached")
+    assert drawer.is_visible()
+    page.keyboard.press("Escape")
+    page.wait_for_selector(".ant-drawer", state="detached")
+    credits = page.locator("header .credits").inner_text()
+    assert credits == "이미지 번역 가능 횟수 9,999회"
+
+
+def test_thumbnail_option_and_html_operations(page, sim, sim_account) -> None:
+    pid = open_drawer(page, sim, sim_account)
+    p = product(sim.db_path, pid)
+    drawer = page.locator("div.ant-drawer-content[role=dialog]").first
+    drawer.locator("div.ant-tabs-tab[data-node-key='4'] span").evaluate("e => e.click()")
+    nt = len(p["thumbs"])
+    drawer.locator(f"span:text-is('총 {nt}개의 썸네일')").wait_for()
+    drawer.locator("xpath=(.//span[contains(@class,'FootnoteDescription') and text()='삭제'])[2]").click()
+    drawer.locator(f"span:text-is('총 {nt - 1}개의 썸네일')").wait_for()
+
+    page.keyboard.press("Alt+2")
+    options = drawer.locator("li.ant-list-item[role=button][aria-roledescription=sortable]")
+    assert options.count() == len(p["options"])
+    options.nth(0).locator("span:text-is('썸네일로 복사')").click()
+    page.wait_for_function("n => fetch('/api/audit').then(r => r.json()).then(a => a.length === n)", arg=2)
+    page.keyboard.press("Alt+5")  # the 썸네일 tab shows the copy at the end
+    drawer.locator(f"span:text-is('총 {nt}개의 썸네일')").wait_for()
+
+    drawer.locator("div.ant-tabs-tab[data-node-key='5']").click()
+    drawer.locator(
+        "xpath=.//button[contains(@class,'ck-button')][.//span[contains(text(),'HTML 삽입')]]"
+    ).click()
+    embed = drawer.locator("div.raw-html-embed[data-html-embed-label='HTML 코드 조각']")
+    embed.locator("textarea.raw-html-embed__source").fill('<p class="notice">배송 안내</p>')
+    embed.locator("button.raw-html-embed__save-button").click()
+    drawer.locator(".ck-content p.notice").wait_for()
+    drawer.locator("button.ck-source-editing-button").click()
+    source = drawer.locator(".ck-source-editing-area textarea")
+    source.wait_for()
+    page.wait_for_function("() => document.activeElement && document.activeElement.tagName === 'TEXTAREA'")
+    page.keyboard.type('<img src="/img/tag.svg">')
+    drawer.locator("button.ck-source-editing-button").click()
+    drawer.locator(".ck-content img[src='/img/tag.svg']").wait_for()
+
+    events = audit(sim.db_path)
+    assert [e[1] for e in events] == ["thumbnail_delete", "option_image_copy", "html_insert", "html_insert"]
+    assert events[0][2] == {"position": 2, "image": p["thumbs"][1]["orig"], "count_before": nt}
+    assert events[1][2] == {"position": 1, "image": p["options"][0]["image"]["orig"]}
+    assert events[2][2] == {"source": "html", "via": "embed", "html": '<p class="notice">배송 안내</p>'}
+    assert events[3][2] == {"source": "tag", "via": "source", "html": '<img src="/img/tag.svg">'}
+    end = product(sim.db_path, pid)
+    assert [t["orig"] for t in end["thumbs"]] == (
+        [t["orig"] for t in p["thumbs"][:1] + p["thumbs"][2:]] + [p["options"][0]["image"]["orig"]]
+    )
+    assert end["html"] == '<p class="notice">배송 안내</p><img src="/img/tag.svg">'
