@@ -27,7 +27,7 @@ PER_CODE = 10
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--products", type=int, default=300)
-    parser.add_argument("--leak-mb", type=float, default=2.0)
+    parser.add_argument("--leak-mb", type=float, default=0.2)
     args = parser.parse_args()
     codes = max(args.products // PER_CODE, 1)
     rows = []
@@ -65,7 +65,7 @@ def main() -> int:
     command = (
         "`.venv/bin/python bench/batch_sweep.py"
         + (f" --products {args.products}" if args.products != 300 else "")
-        + (f" --leak-mb {args.leak_mb:g}" if args.leak_mb != 2.0 else "")
+        + (f" --leak-mb {args.leak_mb:g}" if args.leak_mb != 0.2 else "")
         + "`"
     )
     body = f"""Command: {command}

@@ -17,6 +17,7 @@ Exit status 0 only if everything checked out. `--doc` writes the result table in
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -106,8 +107,8 @@ class Watch:
     def poll_events(self) -> list[dict]:
         if self.run_dir is None:
             runs = self.state / "runs"
-            fresh = [p for p in runs.glob(f"*-{self.nickname}-{self.step}*") if p.name not in self.known_runs] \
-                if runs.exists() else []
+            pattern = f"*-{self.nickname}-{self.step}*"
+            fresh = [p for p in runs.glob(pattern) if p.name not in self.known_runs] if runs.exists() else []
             if not fresh:
                 return []
             self.run_dir = max(fresh, key=lambda p: p.name)
@@ -183,7 +184,8 @@ def audit_since(db: Path, after: int) -> list[tuple[int, str, str]]:
     try:
         conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
         try:
-            return conn.execute("SELECT id, product, op FROM audit WHERE id > ? ORDER BY id", (after,)).fetchall()
+            sql = "SELECT id, product, op FROM audit WHERE id > ? ORDER BY id"
+            return conn.execute(sql, (after,)).fetchall()
         finally:
             conn.close()
     except sqlite3.Error:
@@ -389,10 +391,8 @@ class Chaos:
             self.actions.insert(0, Action("browser", 0))
             return
         for p in procs:
-            try:
+            with contextlib.suppress(psutil.NoSuchProcess):
                 p.kill()
-            except psutil.NoSuchProcess:
-                pass
         psutil.wait_procs(procs, timeout=10)
         last_product, last_status = watch.last_item()
         rec.moment = f"Chromium tree killed ({len(procs)} processes; {describe(last_status)})"
@@ -498,7 +498,8 @@ def report(args: argparse.Namespace, jobs: list[Job], chaos: Chaos, checks: list
     for moment, n in sorted(moments.items()):
         if moment not in ("browser", "sigint"):
             lines.append(f"| {moment} | {n} |")
-    lines += ["", "| # | job | action | moment | item (id tail, status) | products done before | ok | note |",
+    lines += ["", "| # | job | action | moment | item (id tail, status) | products this runner did before "
+              "| ok | note |",
               "|---|---|---|---|---|---|---|---|"]
     for r in chaos.records:
         lines.append(f"| {r.n} | {r.job} | {r.action} | {r.moment} | {r.item} | {r.items_before} | "
@@ -548,8 +549,10 @@ def main(argv: list[str] | None = None) -> int:
     steps = ["step3", "step2"] if args.step == "both" else [args.step]
     folder = args.dir or Path(tempfile.mkdtemp(prefix="stepbatch-chaos-"))
     folder.mkdir(parents=True, exist_ok=True)
-    workbook, codes, products = make_workbook(folder, args.accounts, args.codes, args.products, steps, args.seed)
-    print(f"chaos: {folder}; workbook {args.accounts} accounts x {codes} codes, {products} products", flush=True)
+    workbook, codes, products = make_workbook(folder, args.accounts, args.codes, args.products, steps,
+                                              args.seed)
+    print(f"chaos: {folder}; workbook {args.accounts} accounts x {codes} codes, {products} products",
+          flush=True)
     book = load_workbook(workbook)
     rng = random.Random(args.seed)
     actions = plan_actions(args, products, rng)

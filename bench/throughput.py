@@ -72,11 +72,11 @@ def memory_pair(tmp: Path, products: int, leak_mb: float, batch_size: int) -> tu
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--memory-products", type=int, default=600)
-    parser.add_argument("--leak-mb", type=float, default=2.0)
+    parser.add_argument("--leak-mb", type=float, default=0.2)
     parser.add_argument("--batch-size", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     args = parser.parse_args()
-    light_codes, mixed_codes, mem_products = (10, 8, args.memory_products) if not args.quick else (2, 2, 40)
+    light_codes, mixed_codes, mem_products = (10, 3, args.memory_products) if not args.quick else (2, 2, 40)
     command = (
         "`.venv/bin/python bench/throughput.py"
         + (" --quick" if args.quick else "")

@@ -140,7 +140,8 @@ def no_task_sheet(folder: Path) -> None:
 
 
 def no_password(folder: Path) -> None:
-    write_xlsx(folder / WORKBOOK, {"login_id": [LOGIN_HEADER, [EMAIL, None, "김하늘", NICK]], NICK: good_rows()})
+    login = [LOGIN_HEADER, [EMAIL, None, "김하늘", NICK]]
+    write_xlsx(folder / WORKBOOK, {"login_id": login, NICK: good_rows()})
 
 
 def missing_header(folder: Path) -> None:

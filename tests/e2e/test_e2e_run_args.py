@@ -1,4 +1,4 @@
-"""`stepbatch run` refuses unusable arguments up front: one line naming the culprit, exit 2, nothing written."""
+"""`stepbatch run` refuses unusable arguments up front: one line naming the culprit, exit 2."""
 
 from __future__ import annotations
 

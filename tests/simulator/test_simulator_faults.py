@@ -197,6 +197,7 @@ def test_no_credits_message_in_the_editor(page, make_sim, sim_account) -> None:
     testing.login(page, sim.url, sim_account)
     page.click("li[data-menu-id$='-1-PRODUCT_MANAGE']")
     page.locator("tr.ant-table-row .product-info").first.click()
+    page.wait_for_selector(".ant-drawer-content .ant-tabs-nav-list")
     page.keyboard.press("Alt+5")
     page.locator("xpath=(//span[contains(@class,'FootnoteDescription') and text()='편집하기'])[1]").click()
     page.locator("canvas#pCanvas").wait_for()

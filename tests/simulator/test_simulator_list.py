@@ -19,14 +19,19 @@ OPEN_DROPDOWN = ".ant-select-dropdown:not(.ant-select-dropdown-hidden)"
 def query(db: Path, sql: str, *args: object) -> list[tuple]:
     conn = sqlite3.connect(db)
     try:
-        return conn.execute(sql, args).fetchall()
+        rows = conn.execute(sql, args).fetchall()
+        conn.commit()
+        return rows
     finally:
         conn.close()
 
 
 def code_counts(db: Path, email: str) -> dict[str, int]:
+    """Products per workbook code still in 신규수집 (what a code search in that group finds)."""
     rows = query(
-        db, "SELECT code, COUNT(*) FROM products WHERE account=? AND code IS NOT NULL GROUP BY code", email
+        db,
+        "SELECT code, SUM(grp = '신규수집') FROM products WHERE account=? AND code IS NOT NULL GROUP BY code",
+        email,
     )
     return dict(rows)
 
@@ -47,6 +52,16 @@ def total_text(page) -> int:
 
 
 def wait_total(page, n: int) -> None:
+    try:
+        _wait_total(page, n)
+    except Exception:
+        shown = page.locator(
+            "xpath=//span[contains(text(),'총') and contains(text(),'개 상품')]"
+        ).all_inner_texts()
+        raise AssertionError(f"expected 총 {n}개 상품, the page shows {shown}") from None
+
+
+def _wait_total(page, n: int) -> None:
     page.wait_for_function(
         "n => [...document.querySelectorAll('span')]"
         ".some(s => s.textContent === `총 ${n.toLocaleString('ko-KR')}개 상품`)"
@@ -56,15 +71,25 @@ def wait_total(page, n: int) -> None:
 
 
 def pick_group_filter(page, name: str) -> None:
-    page.locator(GROUP_FILTER).click()
-    holder = page.locator(f"{OPEN_DROPDOWN} .rc-virtual-list-holder")
+    """Open the group filter, scroll its virtual list until `name` is rendered, pick it."""
     option = page.locator(f"{OPEN_DROPDOWN} .ant-select-item-option[title='{name}']")
-    for _ in range(40):
-        if option.count():
-            break
-        holder.evaluate("h => { h.scrollTop += 96; }")
-        page.wait_for_timeout(50)  # let the scroll event re-render the window
-    option.click()
+    for _ in range(3):  # a re-render between locating and clicking can put another option there
+        page.locator(GROUP_FILTER).click()
+        holder = page.locator(f"{OPEN_DROPDOWN} .rc-virtual-list-holder")
+        for _ in range(40):
+            if option.count():
+                break
+            holder.evaluate("h => { h.scrollTop += 96; }")
+            page.wait_for_timeout(50)  # the window re-renders on the holder's scroll event
+        option.evaluate("o => o.scrollIntoView({block: 'nearest'})")
+        page.wait_for_function(
+            "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r))) .then(() => true)"
+        )
+        option.click()
+        chosen = page.locator(GROUP_FILTER).locator(".ant-select-selection-item").get_attribute("title")
+        if chosen == name:
+            return
+    raise AssertionError(f"could not pick {name}")
 
 
 def test_sign_in_errors_then_lands_on_root(page, sim, sim_account) -> None:

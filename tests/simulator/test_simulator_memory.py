@@ -78,7 +78,7 @@ class _Session:
         self.browser.close()
 
 
-@pytest.mark.parametrize(("leak_mb", "actions"), [(1.0, 200), (0.0, 100)])
+@pytest.mark.parametrize(("leak_mb", "actions"), [(1.0, 200), (0.0, 60)])
 def test_memory_grows_with_actions_and_falls_after_restart(
     tmp_path, sim_workbook, sim_account, leak_mb, actions
 ) -> None:

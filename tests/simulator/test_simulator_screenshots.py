@@ -26,6 +26,7 @@ def test_screenshots(chromium, sim, sim_account) -> None:
         IMG.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(IMG / "simulator-list.png"))
         page.locator("tr.ant-table-row .product-info").first.click()
+        page.wait_for_selector(".ant-drawer-content .ant-tabs-nav-list")
         page.keyboard.press("Alt+6")
         page.wait_for_selector(".ck-toolbar button[data-cke-tooltip-text='HTML 삽입']")
         page.wait_for_function("[...document.images].every(i => i.complete)")

@@ -65,7 +65,11 @@ def test_reopening_keeps_data_and_new_db_needs_a_workbook(tmp_path: Path, sim_wo
     conn.close()
     with pytest.raises(UserError, match="--workbook is required"):
         prepare_db(tmp_path / "new.db", None)
-    assert not (tmp_path / "new.db").exists() or _products(tmp_path / "new.db") == []
+    assert not (tmp_path / "new.db").exists()
+    (tmp_path / "junk.db").write_text("not sqlite")
+    with pytest.raises(UserError, match="not a simulator database"):
+        prepare_db(tmp_path / "junk.db", sim_workbook)
+    assert (tmp_path / "junk.db").read_text() == "not sqlite"
 
 
 def test_faults_from_env_and_bad_values() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -9,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from stepbatch.simulator import testing
+from stepbatch.simulator.faults import Faults
+from stepbatch.simulator.server import SimulatorServer
 from stepbatch.simulator.verify import verify
 from stepbatch.workbook import load_workbook
 
@@ -27,74 +30,94 @@ def _run_correctly(sim, workbook: Path, step: str | None = None) -> int:
     return done
 
 
-@pytest.fixture
-def done_sim(fast_sim, sim_workbook):
-    sim = fast_sim
-    n = _run_correctly(sim, sim_workbook)
+@pytest.fixture(scope="module")
+def small_workbook(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return testing.make_workbook(tmp_path_factory.mktemp("vwb"), accounts=1, codes=6, seed=11)
+
+
+@pytest.fixture(scope="module")
+def done_db(tmp_path_factory: pytest.TempPathFactory, small_workbook: Path) -> tuple[Path, int]:
+    """A database after a correct run of the whole workbook (made once, copied by each test)."""
+    folder = tmp_path_factory.mktemp("done")
+    with testing.simulator(folder, small_workbook, faults=Faults(translate_ms=0)) as sim:
+        n = _run_correctly(sim, small_workbook)
     assert n > 50
-    return sim, n
+    return sim.db_path, n
 
 
-def test_correct_run_verifies_clean(done_sim, sim_workbook: Path) -> None:
+@pytest.fixture
+def done_sim(tmp_path: Path, done_db: tuple[Path, int]):
+    db, n = done_db
+    for suffix in ("", "-wal", "-shm"):
+        if Path(f"{db}{suffix}").exists():
+            shutil.copyfile(f"{db}{suffix}", tmp_path / f"sim.db{suffix}")
+    with SimulatorServer(tmp_path / "sim.db", faults=Faults(translate_ms=0)) as sim:
+        yield sim, n
+
+
+def test_correct_run_verifies_clean(done_sim, small_workbook: Path) -> None:
     sim, n = done_sim
-    result = verify(sim.db_path, sim_workbook)
+    result = verify(sim.db_path, small_workbook)
     assert result.ok, [d.line() for d in result.details]
     assert result.line() == f"verified {n} products: 0 missing, 0 repeated, 0 unexpected"
 
 
-def test_missed_product_is_reported(fast_sim, sim_workbook: Path) -> None:
-    sim = fast_sim
-    _run_correctly(sim, sim_workbook, step="step2")
-    wb = load_workbook(sim_workbook)
+def test_missed_product_is_reported(tmp_path: Path, small_workbook: Path) -> None:
+    with testing.simulator(tmp_path, small_workbook, faults=Faults(translate_ms=0)) as sim:
+        _check_missed(sim, small_workbook)
+
+
+def _check_missed(sim, small_workbook: Path) -> None:
+    _run_correctly(sim, small_workbook, step="step2")
+    wb = load_workbook(small_workbook)
     acc = wb.accounts[0]
-    unit = next(u for u in wb.units(acc, "step3") if u.ops)
     with testing.ApiClient(sim.url, acc) as api:
+        unit = next(u for u in wb.units(acc, "step3") if u.ops and api.search(u.provider_code))
         products = api.search(unit.provider_code)
         for p in products[1:]:
             api.apply_unit(p["id"], unit)
         skipped = products[0]["id"]
-    result = verify(sim.db_path, sim_workbook, step="step3", account=acc.email)
+    result = verify(sim.db_path, small_workbook, step="step3", account=acc.email)
     missing = {d.product for d in result.details if d.kind == "missing"}
     assert skipped in missing
     assert result.repeated == 0 and result.unexpected == 0
-    assert verify(sim.db_path, sim_workbook, step="step2").ok
+    assert verify(sim.db_path, small_workbook, step="step2").ok
 
 
-def test_repeated_op_is_reported(done_sim, sim_workbook: Path) -> None:
+def test_repeated_op_is_reported(done_sim, small_workbook: Path) -> None:
     sim, _ = done_sim
-    wb = load_workbook(sim_workbook)
+    wb = load_workbook(small_workbook)
     acc = wb.accounts[0]
-    unit = next(
-        u
-        for u in wb.units(acc, "step3")
-        if any(op.action.value == "image_delete" for op in u.ops)
-        and testing.ApiClient(sim.url, acc).search(u.provider_code, group=u.target_group)
-    )
     with testing.ApiClient(sim.url, acc) as api:
+        unit = next(
+            u
+            for u in wb.units(acc, "step3")
+            if any(op.action.value == "image_delete" for op in u.ops)
+            and api.search(u.provider_code, group=u.target_group)
+        )
         victim = api.search(unit.provider_code, group=unit.target_group)[0]["id"]
         api.apply_unit(victim, unit)  # the whole edit again, as after a failed move
-    result = verify(sim.db_path, sim_workbook)
+    result = verify(sim.db_path, small_workbook)
     assert {d.product for d in result.details if d.kind == "repeated"} == {victim}
     assert result.repeated == 1 and result.missing == 0 and result.unexpected == 0
 
 
-def test_unexpected_mutation_and_cli(done_sim, sim_workbook: Path) -> None:
+def test_unexpected_mutation_and_cli(done_sim, small_workbook: Path) -> None:
     sim, n = done_sim
-    acc = load_workbook(sim_workbook).accounts[0]
+    wb = load_workbook(small_workbook)
+    acc = wb.accounts[0]
     with testing.ApiClient(sim.url, acc) as api:
         stranger = next(
             p
             for p in api.get("/api/products", group="전체", size=100)["items"]
             if p["memo"].split("-")[-1]
-            not in {
-                u.provider_code for s in ("step2", "step3") for u in load_workbook(sim_workbook).units(acc, s)
-            }
+            not in {u.provider_code for s in ("step2", "step3") for u in wb.units(acc, s)}
         )
         detail = api.get(f"/api/products/{stranger['id']}")["detail"]
         api.post(
             f"/api/products/{stranger['id']}/images/delete", {"list": "detail", "image": detail[0]["id"]}
         )
-    result = verify(sim.db_path, sim_workbook)
+    result = verify(sim.db_path, small_workbook)
     assert [d.product for d in result.details] == [stranger["id"]]
     assert result.unexpected == 1
     cmd = [
@@ -106,7 +129,7 @@ def test_unexpected_mutation_and_cli(done_sim, sim_workbook: Path) -> None:
         "--db",
         str(sim.db_path),
         "--workbook",
-        str(sim_workbook),
+        str(small_workbook),
         "-v",
     ]
     out = subprocess.run(cmd, capture_output=True, text=True, encoding="utf-8", timeout=120)
@@ -116,7 +139,7 @@ def test_unexpected_mutation_and_cli(done_sim, sim_workbook: Path) -> None:
     assert stranger["id"] in lines[1]
 
 
-def test_verify_cli_bad_input_is_one_line(tmp_path: Path, sim_workbook: Path) -> None:
+def test_verify_cli_bad_input_is_one_line(tmp_path: Path, small_workbook: Path) -> None:
     cmd = [
         sys.executable,
         "-m",
@@ -126,7 +149,7 @@ def test_verify_cli_bad_input_is_one_line(tmp_path: Path, sim_workbook: Path) ->
         "--db",
         str(tmp_path / "none.db"),
         "--workbook",
-        str(sim_workbook),
+        str(small_workbook),
     ]
     out = subprocess.run(cmd, capture_output=True, text=True, encoding="utf-8", timeout=120)
     assert out.returncode == 2

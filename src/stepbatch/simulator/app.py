@@ -38,20 +38,39 @@ def prepare_db(
     accounts: list[SeedAccount] | None = None,
     counts: dict[str, int] | None = None,
 ) -> None:
-    """Create and seed a new database; an existing one keeps its data (credits may be reset)."""
+    """Create and seed a new database; an existing one keeps its data (credits may be reset).
+
+    Bad input leaves nothing behind: a new database is only created once the workbook has been read.
+    """
     faults = faults or Faults()
-    if db.init_db(db_path):
-        if accounts is None:
-            if workbook is None:
-                raise UserError(f"--workbook is required to create the new simulator database {db_path}")
-            accounts = workbook_accounts(workbook)
-        seed_database(db_path, accounts, seed=seed, credits=faults.translation_credits, counts=counts)
-    elif faults.translation_credits is not None:
-        conn = db.connect(db_path)
+    db_path = Path(db_path)
+    if db_path.exists():
         try:
-            conn.execute("UPDATE accounts SET credits=?", (faults.translation_credits,))
-        finally:
-            conn.close()
+            if not db.init_db(db_path):
+                if faults.translation_credits is not None:
+                    _set_credits(db_path, faults.translation_credits)
+                return
+        except sqlite3.DatabaseError as exc:
+            raise UserError(f"--db {db_path}: not a simulator database ({exc})") from None
+    if accounts is None:
+        if workbook is None:
+            raise UserError(f"--workbook is required to create the new simulator database {db_path}")
+        accounts = workbook_accounts(workbook)
+    try:
+        db.init_db(db_path)
+        seed_database(db_path, accounts, seed=seed, credits=faults.translation_credits, counts=counts)
+    except BaseException:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+        raise
+
+
+def _set_credits(db_path: Path, credits: int) -> None:
+    conn = db.connect(db_path)
+    try:
+        conn.execute("UPDATE accounts SET credits=?", (credits,))
+    finally:
+        conn.close()
 
 
 def create_app(

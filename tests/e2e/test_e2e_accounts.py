@@ -1,0 +1,61 @@
+"""`--accounts all --parallel 2`: one process per account, each with its own browser and lock."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from stepbatch.simulator.faults import Faults
+from stepbatch.simulator.server import SimulatorServer
+from stepbatch.simulator.verify import verify
+from stepbatch.workbook import load_workbook, write_sample_workbook
+
+
+@pytest.mark.browser
+def test_all_accounts_in_parallel_processes(tmp_path: Path):
+    workbook = write_sample_workbook(tmp_path / "wb.xlsx", accounts=2, codes=3, seed=2)
+    book = load_workbook(workbook)
+    codes = {u.provider_code for a in book.accounts for s in ("step2", "step3") for u in book.units(a, s)}
+    with SimulatorServer(
+        tmp_path / "sim.db", workbook, faults=Faults(translate_ms=30), counts=dict.fromkeys(codes, 1)
+    ) as sim:
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "stepbatch",
+                "run",
+                "step3",
+                "--workbook",
+                str(workbook),
+                "--accounts",
+                "all",
+                "--parallel",
+                "2",
+                "--base-url",
+                sim.url,
+                "--state-dir",
+                str(tmp_path / "state"),
+            ],
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            timeout=600,
+            check=False,
+        )
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        for account in book.accounts:
+            row = next(
+                line for line in proc.stdout.splitlines() if account.nickname in line and "complete" in line
+            )
+            assert " 0 " in row  # no failed codes
+        assert (
+            verify(sim.db_path, workbook, step="step3").line().endswith("0 missing, 0 repeated, 0 unexpected")
+        )
+    # each account kept its own progress store
+    assert {p.parent.name for p in (tmp_path / "state" / "progress").glob("*/*")} == {
+        a.nickname for a in book.accounts
+    }
