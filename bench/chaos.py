@@ -95,6 +95,7 @@ class Watch:
     events_pos: int = 0
     items_done: int = 0
     audit_id: int = 0
+    working: bool = False  # a unit_started was seen: the run is under way (its signal handlers are set)
 
     @property
     def journal(self) -> Path:
@@ -128,6 +129,8 @@ class Watch:
                 continue
             if rec.get("event") == "item" and rec.get("status") == "done":
                 self.items_done += 1
+            elif rec.get("event") == "unit_started":
+                self.working = True
             out.append(rec)
         return out
 
@@ -407,6 +410,14 @@ class Chaos:
         self.records.append(rec)
 
     def interrupt(self, job: Job, proc: subprocess.Popen[bytes], watch: Watch) -> int | None:
+        # A Ctrl+C before the run is under way (interpreter start-up, workbook checks) has nothing to
+        # resume: it is not the case under test. Wait for the first unit.
+        while not watch.working and proc.poll() is None:
+            watch.poll_events()
+            time.sleep(0.02)
+        if proc.poll() is not None:
+            self.actions.insert(0, Action("sigint", 0))
+            return None
         rec = Record(len(self.records) + 1, job.label, "sigint", items_before=watch.items_done)
         watch.poll_events()
         done_at_signal = watch.items_done
@@ -467,6 +478,14 @@ def end_checks(chaos: Chaos, jobs: list[Job], steps: list[str]) -> list[tuple[st
             bad.append(f"{path.name}: {exc}")
     out.append(("progress files parse", f"{len(files) - len(bad)}/{len(files)} ok" + (
         f" ({'; '.join(bad)})" if bad else ""), not bad and bool(files)))
+    warnings = Counter()
+    for events in (chaos.state / "runs").glob("*/events.jsonl"):
+        for line in events.read_bytes().splitlines():
+            if b'"warning"' in line:
+                message = json.loads(line).get("message", "")
+                warnings["torn journal line cut off" if "torn" in message else "other"] += 1
+    out.append(("warnings on resume (informational)",
+                ", ".join(f"{k}: {v}" for k, v in sorted(warnings.items())) or "none", True))
     held = [j.nickname for j in jobs if is_locked(chaos.state, j.nickname)]
     out.append(("locks held", ", ".join(sorted(set(held))) or "none", not held))
     left = marked_browsers(chaos.mark)

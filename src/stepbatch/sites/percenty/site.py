@@ -42,6 +42,7 @@ class PercentySite:
         self.timeout_ms = timeout_ms
         self.page: Page | None = None
         self.account: Account | None = None
+        self._left_dirty = False  # a failed attempt may have left editors/drawers/modals open
 
     def open(self, browser: BrowserSession, account: Account) -> None:
         self.page = page_of(browser)
@@ -50,6 +51,7 @@ class PercentySite:
         self.list = ProductList(self.h)
         self.modal = GroupModal(self.h)
         self.editor = ProductEditor(self.h)
+        self._left_dirty = False
         self.login()
 
     def login(self) -> None:
@@ -72,17 +74,35 @@ class PercentySite:
             self.list.set_page_size(page_size)
 
     def with_relogin(self, action: Any) -> Any:
-        """Run `action()`; on an expired session log in again and rerun it (it must be resumable)."""
-        for attempt in range(MAX_RELOGINS_PER_UNIT + 1):
-            try:
-                with playwright_errors(self.page):
-                    return action()
-            except SessionExpired:
-                if attempt == MAX_RELOGINS_PER_UNIT:
-                    raise
-                log.info("session expired; logging in again")
-                self.login()
+        """Run `action()`; on an expired session log in again and rerun it (it must be resumable).
+
+        After an attempt that failed, the next one starts from a freshly loaded app: a half-finished
+        attempt can leave the image editor, drawers or modals open in a state no close button undoes
+        (the site saves every change at once, so reloading loses nothing).
+        """
+        try:
+            if self._left_dirty:
+                self.reload_app()
+            for attempt in range(MAX_RELOGINS_PER_UNIT + 1):
+                try:
+                    with playwright_errors(self.page):
+                        return action()
+                except SessionExpired:
+                    if attempt == MAX_RELOGINS_PER_UNIT:
+                        raise
+                    log.info("session expired; logging in again")
+                    self.login()
+        except BaseException:
+            self._left_dirty = True
+            raise
         raise Transient("unreachable")
+
+    def reload_app(self) -> None:
+        assert self.page is not None, "open() first"
+        log.info("reloading the app after a failed attempt")
+        with playwright_errors(self.page):
+            self.page.goto(self.base_url + "/")
+        self._left_dirty = False
 
     def capture_failure(self, path_stem: Path | str) -> dict[str, Path]:
         """Screenshot and page HTML at `path_stem` + `.png`/`.html`; returns the paths written by kind."""
