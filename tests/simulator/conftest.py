@@ -41,14 +41,13 @@ def fast_sim(tmp_path: Path, sim_workbook: Path) -> Iterator[SimulatorServer]:
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[object]:
     """One headless Chromium per test module (started before each test's leftover-process snapshot)."""
-    from playwright.sync_api import sync_playwright
+    from stepbatch.browser.playwright_session import playwright_driver
 
-    with sync_playwright() as pw:
-        browser = testing.launch_chromium(pw)
-        try:
-            yield browser
-        finally:
-            browser.close()
+    browser = testing.launch_chromium(playwright_driver())  # one sync driver per thread, shared
+    try:
+        yield browser
+    finally:
+        browser.close()
 
 
 @pytest.fixture

@@ -82,10 +82,11 @@ class _Session:
 def test_memory_grows_with_actions_and_falls_after_restart(
     tmp_path, sim_workbook, sim_account, leak_mb, actions
 ) -> None:
-    from playwright.sync_api import sync_playwright
+    from stepbatch.browser.playwright_session import playwright_driver
 
     faults = Faults(leak_mb_per_action=leak_mb)
-    with testing.simulator(tmp_path, sim_workbook, faults=faults) as sim, sync_playwright() as pw:
+    pw = playwright_driver()  # one sync driver per thread, shared with the other tests
+    with testing.simulator(tmp_path, sim_workbook, faults=faults) as sim:
         s = _Session(pw, sim, sim_account)
         try:
             heap0, pss0 = s.heap_mb(), s.pss_mb()
