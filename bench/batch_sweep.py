@@ -50,6 +50,13 @@ def main() -> int:
             ]
             print(" | ".join(str(c) for c in row), flush=True)
             rows.append(row)
+    best = max(rows, key=lambda r: float(r[2]))
+    never = rows[-1]
+    verdict = (
+        f"Fastest: batch size {best[0]} ({best[2]} products/min, peak {best[3]} MB); never restarting: "
+        f"{never[2]} products/min, peak {never[3]} MB. The runs ran one after another on a shared machine, "
+        "so compare neighbouring sizes with care."
+    )
     result = table(
         [
             "batch size (codes per browser)",
@@ -75,6 +82,8 @@ Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_ve
 gets `image_delete first:1` and a move; {PER_CODE} products per code; one run per size.
 
 {result}
+
+{verdict}
 """
     print(body)
     write_section("Batch size sweep", body)
