@@ -17,6 +17,7 @@ import httpx
 
 from stepbatch.app.processors import build_processor, check_step
 from stepbatch.app.progress import ProgressDisplay
+from stepbatch.config import NotifyConfig
 from stepbatch.engine.options import RunOptions
 from stepbatch.errors import EXIT_OK, EXIT_PROBLEMS, EXIT_UNUSABLE, UserError
 from stepbatch.workbook import Workbook, load_workbook
@@ -46,6 +47,7 @@ class RunRequest:
     browser: str = "playwright"
     processor: str | None = None  # plugin `package.module:Class`
     summary_json: Path | None = None  # where a child process leaves its summary (--accounts all)
+    notify: NotifyConfig | None = None  # [notify] of stepbatch.toml (STEPBATCH_NOTIFY wins)
 
 
 # --- checks -------------------------------------------------------------------------------------------
@@ -129,6 +131,8 @@ def run_one(req: RunRequest, *, out: TextIO | None = None, live: bool | None = N
     from stepbatch.browser.factory import BrowserOptions, browser_factory
     from stepbatch.browser.orphans import kill_recorded_orphans
     from stepbatch.engine.runner import run_account
+    from stepbatch.report.html import write_report_quietly
+    from stepbatch.report.notify import Notifier
 
     out = out or sys.stdout
     check_step(req.step)
@@ -158,19 +162,27 @@ def run_one(req: RunRequest, *, out: TextIO | None = None, live: bool | None = N
         )
     )
     options = replace(req.options, step=req.step)
-    with ProgressDisplay(out, live=live) as display:
-        summary = run_account(
-            state_dir=state_dir,
-            account=account,
-            step=req.step,
-            server=req.server,
-            units=units,
-            processor=processor,
-            browser_factory=factory,
-            options=options,
-            listeners=[display],
-        )
+    notifier = Notifier.from_config(req.notify, secrets=[account.password.reveal()])
+    try:
+        with ProgressDisplay(out, live=live) as display:
+            summary = run_account(
+                state_dir=state_dir,
+                account=account,
+                step=req.step,
+                server=req.server,
+                units=units,
+                processor=processor,
+                browser_factory=factory,
+                options=options,
+                listeners=[display] + ([notifier] if notifier else []),
+            )
+    finally:
+        if notifier is not None:
+            notifier.close()
+    report = write_report_quietly(summary.run_dir)
     out.write(format_summary(summary) + "\n")
+    if report is not None:
+        out.write(f"  report: {report}\n")
     if req.summary_json is not None:
         Path(req.summary_json).write_text(
             json.dumps(summary.to_dict(), ensure_ascii=False, default=str), encoding="utf-8"

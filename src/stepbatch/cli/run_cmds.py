@@ -69,7 +69,8 @@ def run(
         "browser": browser,
         "chrome_binary": chrome_binary,
     }
-    options, extras = load_config(config).resolve(step, cli)
+    settings = load_config(config)
+    options, extras = settings.resolve(step, cli)
     if extras.get("workbook") is None:
         raise UserError("--workbook is required (or `workbook` in stepbatch.toml)")
     if accounts is not None and accounts.lower() != "all":
@@ -91,6 +92,7 @@ def run(
         browser=extras.get("browser") or "playwright",
         processor=processor,
         summary_json=summary_json,
+        notify=settings.notify,
     )
     code = run_all(req) if req.all_accounts else run_one(req)
     raise typer.Exit(code)
