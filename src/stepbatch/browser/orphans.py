@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -20,6 +18,7 @@ import psutil
 from stepbatch.browser.processes import ProcRecord, find_by_cmdline_marker, kill_processes
 from stepbatch.browser.profile import is_our_profile, remove_profile
 from stepbatch.errors import UserError
+from stepbatch.state.fsio import atomic_write_bytes, fsync_dir, safe_name
 
 log = logging.getLogger("stepbatch.browser")
 
@@ -37,24 +36,12 @@ class BrowserRecord:
 
 
 def record_path(state_dir: Path, account: str) -> Path:
-    return Path(state_dir) / "browsers" / f"{_safe_name(account)}.json"
+    return Path(state_dir) / "browsers" / f"{safe_name(account)}.json"
 
 
 def write_record(path: Path, record: BrowserRecord) -> None:
-    """Atomic and durable: temp file in the same folder, fsync, replace, fsync of the folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = json.dumps(asdict(record), ensure_ascii=False, indent=1).encode("utf-8")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
+    """Atomic and durable, like the progress files."""
+    atomic_write_bytes(path, json.dumps(asdict(record), ensure_ascii=False, indent=1).encode("utf-8"))
 
 
 def record_session(path: Path, session: str, kind: str, profile: Path, procs: list[ProcRecord]) -> None:
@@ -92,7 +79,7 @@ def remove_record(path: Path, session: str) -> None:
         return
     if current is not None and current.session == session:
         path.unlink(missing_ok=True)
-        _fsync_dir(path.parent)
+        fsync_dir(path.parent)
 
 
 def kill_recorded_orphans(state_dir: Path, account: str) -> list[int]:
@@ -117,7 +104,7 @@ def kill_recorded_orphans(state_dir: Path, account: str) -> list[int]:
     if record.profile and is_our_profile(profile):
         remove_profile(profile)
     path.unlink(missing_ok=True)
-    _fsync_dir(path.parent)
+    fsync_dir(path.parent)
     return killed
 
 
@@ -129,19 +116,3 @@ def _same_process(rec: ProcRecord) -> psutil.Process | None:
     except (psutil.NoSuchProcess, psutil.AccessDenied):
         pass
     return None
-
-
-def _safe_name(account: str) -> str:
-    """File-name-safe on Windows too; keeps Korean, @ and dots readable."""
-    name = re.sub(r'[<>:"/\\|?*\x00-\x1f]', "_", account).strip(" .")
-    return name or "_"
-
-
-def _fsync_dir(folder: Path) -> None:
-    if os.name != "posix":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
