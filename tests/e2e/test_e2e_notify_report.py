@@ -38,7 +38,7 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-def test_run_notifies_start_and_finish_and_writes_the_report(sim: Sim, tmp_path: Path, monkeypatch):
+def test_step3_run_notifies_and_its_report_shows_codes_and_restarts(sim: Sim, tmp_path: Path, monkeypatch):
     monkeypatch.delenv("STEPBATCH_NOTIFY", raising=False)
     sink = _Sink()
     thread = threading.Thread(target=sink.serve_forever, daemon=True)
@@ -46,7 +46,8 @@ def test_run_notifies_start_and_finish_and_writes_the_report(sim: Sim, tmp_path:
     try:
         token = "SECRET-TOKEN-123"
         url = f"json://bot:{token}@127.0.0.1:{sink.server_address[1]}/hook"
-        req = dataclasses.replace(request(sim, "step2", tmp_path / "state"), notify=NotifyConfig(urls=[url]))
+        base = request(sim, "step3", tmp_path / "state", batch_size=1)
+        req = dataclasses.replace(base, notify=NotifyConfig(urls=[url]))
         out = io.StringIO()
         assert run_one(req, out=out, live=False) == 0, out.getvalue()
     finally:
@@ -62,7 +63,12 @@ def test_run_notifies_start_and_finish_and_writes_the_report(sim: Sim, tmp_path:
 
     [run_dir] = sorted((tmp_path / "state" / "runs").iterdir())
     html = (run_dir / "report.html").read_text(encoding="utf-8")
-    codes = [u.provider_code for u in sim.book.units(sim.book.accounts[0], "step2")]
-    assert codes and all(code in html for code in codes)
+    codes = [u.provider_code for u in sim.book.units(sim.book.accounts[0], "step3")]
+    assert len(codes) >= 2 and all(code in html for code in codes)
+    lines = (run_dir / "events.jsonl").read_text(encoding="utf-8").splitlines()
+    restarts = [e for e in map(json.loads, lines) if e["event"] == "browser_started"][1:]
+    assert restarts, "batch size 1 over several codes must recycle the browser"
+    assert html.count('class="restart-marker"') == len(restarts)
+    assert 'id="outcome"' in html and ">complete<" in html
     assert (run_dir / "summary.md").exists()
     assert f"report: {run_dir / 'report.html'}" in out.getvalue()
