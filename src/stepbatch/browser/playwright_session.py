@@ -20,9 +20,10 @@ from playwright.sync_api import BrowserContext, CDPSession, Page, Playwright, sy
 
 from stepbatch.browser.errors import short_message
 from stepbatch.browser.flags import chromium_args
-from stepbatch.browser.orphans import kill_recorded_orphans, record_path, record_session, remove_record
+from stepbatch.browser.orphans import kill_recorded_orphans, record_path
 from stepbatch.browser.processes import ProcessTree, find_root_by_marker
-from stepbatch.browser.profile import make_profile, remove_profile
+from stepbatch.browser.profile import make_profile
+from stepbatch.browser.tree_session import TreeSession
 from stepbatch.errors import UserError
 
 log = logging.getLogger("stepbatch.browser")
@@ -72,7 +73,7 @@ def resolve_launch(chrome_binary: Path | str | None) -> dict[str, Any]:
     return {"channel": "chrome"}
 
 
-class PlaywrightSession:
+class PlaywrightSession(TreeSession):
     """A started Chromium with one page. `.page` and `.context` are Playwright objects."""
 
     kind = "playwright"
@@ -118,19 +119,6 @@ class PlaywrightSession:
 
     # --- BrowserSession protocol -------------------------------------------------------------
 
-    @property
-    def pids(self) -> list[int]:
-        return self._tree.pids if self._tree and not self._closed else []
-
-    def memory_mb(self) -> float:
-        if self._tree is None or self._closed:
-            return 0.0
-        before = set(self._tree.pids)
-        mb = self._tree.memory_mb()
-        if set(self._tree.pids) - before:  # a new child (renderer): keep the orphan record complete
-            self._write_record()
-        return mb
-
     def page_metrics(self) -> dict[str, Any]:
         """`JSHeapUsedSize`/`JSHeapTotalSize` in MB and `Nodes` of the page, or {} when unavailable."""
         if self._closed:
@@ -150,11 +138,6 @@ class PlaywrightSession:
         alive = not self._closed and self._tree is not None and self._tree.is_alive()
         return alive and not self.page_crashed
 
-    def kill(self) -> None:
-        """Hard kill of the process tree. Thread-safe, no Playwright calls: a blocked call then raises."""
-        if self._tree is not None:
-            self._tree.kill()
-
     def close(self) -> None:
         """Graceful close with a timeout, then kill leftovers; removes profile and record. Idempotent."""
         with self._state_lock:
@@ -164,20 +147,7 @@ class PlaywrightSession:
         context = getattr(self, "context", None)
         if context is not None:
             self._graceful_close(context)
-        if self._tree is not None:
-            leftovers = self._tree.kill()
-            if leftovers:
-                log.info("killed %d browser processes left after close", len(leftovers))
-        if self._record_file is not None:
-            remove_record(self._record_file, self._session_id)
-        if not remove_profile(self.profile):
-            log.warning("could not remove the browser profile %s", self.profile)
-
-    def __enter__(self) -> PlaywrightSession:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+        self._release()
 
     # --- internals ---------------------------------------------------------------------------
 
@@ -226,10 +196,6 @@ class PlaywrightSession:
     def _on_crash(self, _page: Page) -> None:
         self.page_crashed = True
 
-    def _write_record(self) -> None:
-        if self._record_file is None or self._tree is None:
-            return
-        record_session(self._record_file, self._session_id, self.kind, self.profile, self._tree.records())
 
 
 def metrics_from_cdp(raw: dict[str, float]) -> dict[str, Any]:

@@ -21,10 +21,11 @@ from selenium.webdriver.chrome.service import Service
 
 from stepbatch.browser.errors import short_message
 from stepbatch.browser.flags import chromium_args
-from stepbatch.browser.orphans import kill_recorded_orphans, record_path, record_session, remove_record
+from stepbatch.browser.orphans import kill_recorded_orphans, record_path
 from stepbatch.browser.playwright_session import DEBIAN_CHROMIUM, DEFAULT_VIEWPORT, metrics_from_cdp
 from stepbatch.browser.processes import ProcessTree
-from stepbatch.browser.profile import make_profile, remove_profile
+from stepbatch.browser.profile import make_profile
+from stepbatch.browser.tree_session import TreeSession
 from stepbatch.errors import UserError
 
 log = logging.getLogger("stepbatch.browser")
@@ -68,7 +69,7 @@ def chrome_options(
     return options
 
 
-class SeleniumSession:
+class SeleniumSession(TreeSession):
     """A started Chromium under chromedriver. The process tree's root is chromedriver."""
 
     kind = "selenium"
@@ -116,19 +117,6 @@ class SeleniumSession:
             raise
         self.startup_s = time.perf_counter() - t0
 
-    @property
-    def pids(self) -> list[int]:
-        return self._tree.pids if self._tree and not self._closed else []
-
-    def memory_mb(self) -> float:
-        if self._tree is None or self._closed:
-            return 0.0
-        before = set(self._tree.pids)
-        mb = self._tree.memory_mb()
-        if set(self._tree.pids) - before:
-            self._write_record()
-        return mb
-
     def page_metrics(self) -> dict[str, Any]:
         """`JSHeapUsedSize`/`JSHeapTotalSize` in MB and `Nodes` of the page, or {} when unavailable."""
         if self._closed or self.driver is None:
@@ -143,11 +131,6 @@ class SeleniumSession:
 
     def is_alive(self) -> bool:
         return not self._closed and self._tree is not None and self._tree.is_alive()
-
-    def kill(self) -> None:
-        """Hard kill of chromedriver and chromium by PID; thread-safe, no WebDriver calls."""
-        if self._tree is not None:
-            self._tree.kill()
 
     def close(self) -> None:
         """`driver.quit()` with a timeout, then kill leftovers; removes profile and record. Idempotent."""
@@ -165,23 +148,8 @@ class SeleniumSession:
                 log.debug("graceful quit failed: %s", short_message(exc))
             finally:
                 timer.cancel()
-        if self._tree is not None:
-            self._tree.kill()
-        if self._record_file is not None:
-            remove_record(self._record_file, self._session_id)
-        if not remove_profile(self.profile):
-            log.warning("could not remove the browser profile %s", self.profile)
+        self._release()
 
-    def __enter__(self) -> SeleniumSession:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def _write_record(self) -> None:
-        if self._record_file is None or self._tree is None:
-            return
-        record_session(self._record_file, self._session_id, self.kind, self.profile, self._tree.records())
 
 
 def _fit_viewport(driver: webdriver.Chrome, viewport: tuple[int, int]) -> None:
