@@ -69,14 +69,17 @@ def products_in_scope(workbook: Path, steps: list[str], seed: int, folder: Path)
 
 def make_workbook(folder: Path, accounts: int, codes: int, min_products: int, steps: list[str],
                   seed: int) -> tuple[Path, int, int]:
-    """A sample workbook with at least `min_products` products in scope (more codes until there are)."""
+    """A sample workbook with at least `codes` provider codes in all (spread over the accounts' sheets) and
+    at least `min_products` products in scope; codes are added until there are. Returns the workbook,
+    its number of codes and of products in scope."""
+    per_account = -(-codes // accounts)
     while True:
-        path = write_sample_workbook(folder / "chaos.xlsx", accounts=accounts, codes=codes, seed=seed,
+        path = write_sample_workbook(folder / "chaos.xlsx", accounts=accounts, codes=per_account, seed=seed,
                                      force=True)
         total = products_in_scope(path, steps, seed, folder)
         if total >= min_products:
-            return path, codes, total
-        codes += 10
+            return path, per_account * accounts, total
+        per_account += 1
 
 
 # --- watching a runner from outside ---------------------------------------------------------------------
@@ -499,7 +502,7 @@ def end_checks(chaos: Chaos, jobs: list[Job], steps: list[str]) -> list[tuple[st
 def report(args: argparse.Namespace, jobs: list[Job], chaos: Chaos, checks: list[tuple[str, str, bool]],
            meta: dict[str, object]) -> str:
     lines = [f"Command: `{meta['command']}`", "",
-             f"Workbook: {args.accounts} accounts x {meta['codes']} codes (seed {args.seed}), "
+             f"Workbook: {args.accounts} accounts, {meta['codes']} codes (seed {args.seed}), "
              f"{meta['products']} products in scope; simulator seed {args.seed}; "
              f"wall time {meta['wall_min']:.1f} min; finished {meta['finished']}.", "",
              "| job | products | runner starts | exits (code: count) | unexpected exits |",
@@ -547,7 +550,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--accounts", type=int, default=2)
-    ap.add_argument("--codes", type=int, default=40)
+    ap.add_argument("--codes", type=int, default=40, help="provider codes in the workbook (all accounts)")
     ap.add_argument("--products", type=int, default=500, help="at least this many products in scope")
     ap.add_argument("--kills", type=int, default=20, help="SIGKILLs of the runner")
     ap.add_argument("--browser-kills", type=int, default=10)
@@ -570,7 +573,7 @@ def main(argv: list[str] | None = None) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     workbook, codes, products = make_workbook(folder, args.accounts, args.codes, args.products, steps,
                                               args.seed)
-    print(f"chaos: {folder}; workbook {args.accounts} accounts x {codes} codes, {products} products",
+    print(f"chaos: {folder}; workbook {args.accounts} accounts, {codes} codes, {products} products",
           flush=True)
     book = load_workbook(workbook)
     rng = random.Random(args.seed)

@@ -30,9 +30,14 @@ from stepbatch.simulator.server import SimulatorServer
 from stepbatch.simulator.verify import verify
 from stepbatch.workbook import load_workbook
 
-FAULTS = Faults(error_rate=0.05, latency_ms=80, login_popup=True, popup_rate=0.05, channel_talk=True,
-                session_expiry_min=2.0, linger_modal_ms=1500, leak_mb_per_action=2.0, translate_ms=300)
-CLEAN = Faults()
+
+def fault_sets(translate_ms: int) -> tuple[Faults, Faults]:
+    """(fault-free, every fault): the translation busy time is the site's normal speed, the same in both."""
+    clean = Faults(translate_ms=translate_ms)
+    faulty = Faults(error_rate=0.05, latency_ms=80, login_popup=True, popup_rate=0.05, channel_talk=True,
+                    session_expiry_min=2.0, linger_modal_ms=1500, leak_mb_per_action=2.0,
+                    translate_ms=translate_ms)
+    return clean, faulty
 
 
 @dataclass
@@ -103,8 +108,9 @@ def report(args: argparse.Namespace, passes: list[Pass], meta: dict[str, object]
     clean, faulty = passes
     ratio = faulty.wall_s / clean.wall_s if clean.wall_s else float("nan")
     lines = [f"Command: `{meta['command']}`", "",
-             f"Workbook: {args.accounts} accounts x {meta['codes']} codes (seed {args.seed}), "
-             f"{meta['products']} products in scope. Faults: `{fault_text(FAULTS)}`. "
+             f"Workbook: {args.accounts} accounts, {meta['codes']} codes (seed {args.seed}), "
+             f"{meta['products']} products in scope. Faults: `{fault_text(faulty.faults)}`; "
+             f"translations take {args.translate_ms} ms in both passes. "
              f"Finished {meta['finished']}.", "",
              "| | fault-free | all faults |", "|---|---|---|"]
 
@@ -148,6 +154,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--step", choices=("step3", "step2", "both"), default="both")
     ap.add_argument("--batch-size", type=int, default=5)
     ap.add_argument("--max-runs", type=int, default=3, help="runner starts per job before giving up")
+    ap.add_argument("--translate-ms", type=int, default=60, help="simulator: translation busy time")
     ap.add_argument("--dir", type=Path, default=None)
     ap.add_argument("--doc", action="store_true", help="write the result into docs/reliability.md")
     return ap.parse_args(argv)
@@ -162,9 +169,10 @@ def main(argv: list[str] | None = None) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     workbook, codes, products = make_workbook(folder, args.accounts, args.codes, args.products, steps,
                                               args.seed)
-    print(f"soak: {folder}; {args.accounts} accounts x {codes} codes, {products} products", flush=True)
+    print(f"soak: {folder}; {args.accounts} accounts, {codes} codes, {products} products", flush=True)
     mark = uuid.uuid4().hex
-    passes = [Pass("fault-free", CLEAN), Pass("all faults", FAULTS)]
+    clean, faulty = fault_sets(args.translate_ms)
+    passes = [Pass("fault-free", clean), Pass("all faults", faulty)]
     for p in passes:
         run_pass(p, folder / p.name.replace(" ", "-"), workbook, steps, args, mark)
     left = marked_browsers(mark)

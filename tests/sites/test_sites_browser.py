@@ -62,3 +62,33 @@ def test_wrong_password_stops_the_account(tmp_path: Path, session):
         with pytest.raises(StopAccount) as info:
             PercentySite(sim.url).open(session, wrong)
         assert "not-the-password" not in str(info.value)
+
+
+def test_clearing_overlays_removes_lingering_wrappers_but_keeps_live_modals_closable(tmp_path: Path, session):
+    """The overlay clean-up must not take the mask of an open modal: such a modal can no longer close."""
+    with simulator(tmp_path, faults=Faults(linger_modal_ms=60_000), codes=2, per_code=2) as sim:
+        site = PercentySite(sim.url)
+        site.open(session, sim.book.accounts[0])
+        site.ensure_list()
+        page = session.page
+        page_errors: list[str] = []
+        page.on("pageerror", lambda exc: page_errors.append(str(exc)))
+        page.locator("tr.ant-table-row").first.locator("label.ant-checkbox-wrapper").click()
+        page.click("button:has-text('그룹 지정')")
+        dialog = page.locator(".ant-modal").filter(has_text="상품 그룹핑").first
+        dialog.wait_for(state="visible")
+
+        assert site.h.clear_overlays() == 0
+        assert page.locator(".ant-modal-mask").count() == 1
+
+        # closed by a DOM click: a Playwright action would let the adapter's own overlay handler run first
+        page.evaluate(
+            "() => [...document.querySelectorAll('.ant-modal-footer button')]"
+            ".find(b => b.textContent.trim() === '닫기').click()"
+        )
+        assert page.evaluate("() => document.querySelectorAll('.ant-modal').length") == 0
+        assert page.evaluate("() => document.querySelectorAll('.ant-modal-wrap').length") == 1  # lingers
+        assert site.h.clear_overlays() == 1
+        assert page.locator(".ant-modal-wrap, .ant-modal-mask").count() == 0
+        page.click("button:has-text('새로고침')", timeout=5_000)
+        assert page_errors == []

@@ -11,6 +11,7 @@ import random
 import signal
 import threading
 import time
+import traceback
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -506,7 +507,7 @@ class _Engine:
                 self.close_browser("crash")
             self._finish_unit(unit, UnitStatus.PARTIAL, None, f"abandoned after {self.stop_reason}")
             return True
-        self._report_error(unit, ctx, name, message, capture=not crashed)
+        self._report_error(unit, ctx, name, message, capture=not crashed, error=error)
         if isinstance(error, StopAccount):
             self.store.update_unit(unit.key, last_error=f"{name}: {message}")
             self._finish_unit(unit, UnitStatus.PARTIAL, None, message)
@@ -545,12 +546,14 @@ class _Engine:
     ) -> None:
         message = str(error)
         if not reported:
-            self._report_error(unit, ctx, "Permanent", message, capture=True)
+            self._report_error(unit, ctx, "Permanent", message, capture=True, error=error)
         self.store.update_unit(unit.key, permanent=True, last_error=f"Permanent: {message}")
         self._finish_unit(unit, UnitStatus.FAILED, None, message)
         self.errors.append(f"{unit.provider_code}: {message}")
 
-    def _report_error(self, unit: Unit, ctx: _Context, name: str, message: str, *, capture: bool) -> None:
+    def _report_error(
+        self, unit: Unit, ctx: _Context, name: str, message: str, *, capture: bool, error: BaseException
+    ) -> None:
         shots: dict[str, Any] = {}
         capture_failure = getattr(self.processor, "capture_failure", None)
         if capture and capture_failure is not None and self.browser is not None:
@@ -565,9 +568,12 @@ class _Engine:
             item=ctx.last_item,
             error_class=name,
             message=message,
+            where=code_location(error),
             screenshot=self.rec.relative(shots.get("screenshot")),
             html=self.rec.relative(shots.get("html")),
         )
+        trace = "".join(traceback.format_exception(error)).rstrip()
+        self.rec.log.info("traceback of the %s error in %s:\n%s", name, unit.key, trace)
 
     # -- bookkeeping -----------------------------------------------------------------------------
 
@@ -586,6 +592,15 @@ class _Engine:
         if outcome != "running":
             fields["finished_at"] = now_iso()
         self.store.update_run(self.run_id, **fields)
+
+
+def code_location(error: BaseException) -> str | None:
+    """`file:line function` of the innermost stepbatch frame that raised `error` (the log keeps the rest)."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if "stepbatch" in Path(f.filename).parts]
+    if not frames:
+        return None
+    last = frames[-1]
+    return f"{Path(last.filename).name}:{last.lineno} {last.name}"
 
 
 def cumulative_totals(store: ProgressStore) -> dict[str, Any]:

@@ -34,20 +34,30 @@ _CHANNEL_TALK_SCRIPT = f"""
 }})();
 """
 
-# A wrap is lingering when it holds no visible modal (the dialog closed but the wrapper stayed), or,
-# when `keep` is given, when it does not hold the modal we are working in.
+# A wrap is lingering when it holds no visible modal (the dialog closed but the wrapper stayed). It goes
+# with the mask beside it. A live modal's mask is never touched: the site removes it itself when the
+# modal closes, and a modal whose mask is already gone can no longer close.
 _REMOVE_LINGERING_JS = """
-(keep) => {
-  let removed = 0;
-  for (const wrap of document.querySelectorAll('.ant-modal-wrap, .ant-modal-mask')) {
-    if (keep && wrap.querySelector(keep)) continue;
+() => {
+  const live = (wrap) => {
     const modal = wrap.querySelector('.ant-modal');
-    const visible = modal && modal.offsetParent !== null && modal.getBoundingClientRect().height > 0
-      && getComputedStyle(wrap).display !== 'none';
-    if (!visible || keep) { wrap.remove(); removed++; }
+    return !!modal && modal.getClientRects().length > 0 && getComputedStyle(wrap).display !== 'none';
+  };
+  const siblings = (node, sel) =>
+    node.parentElement ? [...node.parentElement.children].filter(c => c.matches(sel)) : [];
+  let removed = 0;
+  for (const wrap of document.querySelectorAll('.ant-modal-wrap')) {
+    if (live(wrap)) continue;
+    for (const mask of siblings(wrap, '.ant-modal-mask')) { mask.remove(); removed++; }
+    wrap.remove(); removed++;
   }
-  document.body.classList.remove('ant-modal-open');
-  document.body.style.overflow = '';
+  for (const mask of document.querySelectorAll('.ant-modal-mask')) {
+    if (!siblings(mask, '.ant-modal-wrap').some(live)) { mask.remove(); removed++; }
+  }
+  if (![...document.querySelectorAll('.ant-modal-wrap')].some(live)) {
+    document.body.classList.remove('ant-modal-open');
+    document.body.style.overflow = '';
+  }
   return removed;
 }
 """
@@ -91,7 +101,7 @@ class PageHelper:
         page.add_locator_handler(page.locator(S.POPUP_DONT_SHOW_AGAIN).first, lambda _: self.dismiss_popups())
         page.add_locator_handler(
             page.locator(S.LINGERING_WRAP).first,
-            lambda loc: page.evaluate(_REMOVE_LINGERING_JS, None),
+            lambda loc: page.evaluate(_REMOVE_LINGERING_JS),
         )
 
     # --- session ---
@@ -114,14 +124,12 @@ class PageHelper:
         """
         return int(self.page.evaluate(_DISMISS_POPUPS_JS))
 
-    def clear_overlays(self, keep: str | None = None) -> int:
+    def clear_overlays(self) -> int:
         """Close popups, then remove modal wrappers that linger after their dialog has gone."""
         self.dismiss_popups()
-        return int(self.page.evaluate(_REMOVE_LINGERING_JS, keep))
+        return int(self.page.evaluate(_REMOVE_LINGERING_JS))
 
-    def click(
-        self, target: Locator, *, keep: str | None = None, attempts: int = 3, signin_ok: bool = False
-    ) -> None:
+    def click(self, target: Locator, *, attempts: int = 3, signin_ok: bool = False) -> None:
         """Click, retrying after clearing overlays when a lingering modal intercepts the click."""
         for attempt in range(1, attempts + 1):
             if not signin_ok:
@@ -134,7 +142,7 @@ class PageHelper:
                     self.check_session()
                 if attempt == attempts:
                     raise Transient(f"click timed out: {_first_line(exc)}") from exc
-                removed = self.clear_overlays(keep=keep)
+                removed = self.clear_overlays()
                 log.debug("click retry %d after removing %d overlay(s)", attempt, removed)
 
     def act(

@@ -32,9 +32,9 @@ class GroupModal:
             self.h.press_escape()
             raise Permanent(f"group {group!r} is not in the group modal") from exc
         radio.scroll_into_view_if_needed()
-        self.h.click(radio, keep=".ant-radio-group")
+        self.h.click(radio)
         self.page.locator(S.radio_by_group(group) + ".ant-radio-wrapper-checked").first.wait_for(
             state="visible"
         )
-        self.h.click(self.page.locator(f"{S.GROUP_MODAL} {S.MODAL_OK}").first, keep=".ant-radio-group")
+        self.h.click(self.page.locator(f"{S.GROUP_MODAL} {S.MODAL_OK}").first)
         modal.wait_for(state="hidden")
