@@ -570,6 +570,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     steps = ["step3", "step2"] if args.step == "both" else [args.step]
     folder = args.dir or Path(tempfile.mkdtemp(prefix="stepbatch-chaos-"))
+    if folder.exists() and any(folder.iterdir()):  # an old simulator db or progress would taint the result
+        sys.exit(f"chaos: --dir {folder} is not empty; give a new or empty folder")
     folder.mkdir(parents=True, exist_ok=True)
     workbook, codes, products = make_workbook(folder, args.accounts, args.codes, args.products, steps,
                                               args.seed)

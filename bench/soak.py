@@ -166,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     steps = ["step3", "step2"] if args.step == "both" else [args.step]
     folder = args.dir or Path(tempfile.mkdtemp(prefix="stepbatch-soak-"))
+    if folder.exists() and any(folder.iterdir()):  # an old simulator db or progress would taint the result
+        sys.exit(f"soak: --dir {folder} is not empty; give a new or empty folder")
     folder.mkdir(parents=True, exist_ok=True)
     workbook, codes, products = make_workbook(folder, args.accounts, args.codes, args.products, steps,
                                               args.seed)

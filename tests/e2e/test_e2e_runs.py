@@ -64,8 +64,11 @@ def test_step3_survives_fault(fault: str, tmp_path: Path):
         code, out = run(sim, "step3", tmp_path / "state", **extra)
         assert code == 0, out
         assert_verified(sim, step="step3")
+        last = summaries(tmp_path / "state")[-1]
         if fault == "leak":
-            assert summaries(tmp_path / "state")[-1]["restarts"].get("items", 0) >= 1
+            assert last["restarts"].get("items", 0) >= 1
+        if fault == "session_expiry":  # whether the engine or the site adapter logged in again
+            assert last["relogins"] >= 1 and last["retries"].get("SessionExpired", 0) >= 1, last
 
 
 def test_credits_running_out_stops_the_account_then_resumes(tmp_path: Path):

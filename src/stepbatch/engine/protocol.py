@@ -70,6 +70,7 @@ class UnitContext(Protocol):
     def item_failed(self, item_id: str, reason: str) -> None: ...
     def set_total(self, total: int) -> None: ...
     def should_stop(self) -> bool: ...  # limit reached, signal received or browser recycle due
+    def relogged_in(self, reason: str) -> None: ...  # the processor logged in again by itself
 
 
 @runtime_checkable

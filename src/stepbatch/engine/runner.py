@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import random
 import signal
+import sysconfig
 import threading
 import time
 import traceback
@@ -183,6 +184,21 @@ class _Context:
         self._touch(item_id)
         self.engine.store.item_started(self._key, item_id, plan, checkpoint)
         self.engine.rec.emit("item", unit=self._key, item=item_id, status=ItemStatus.INTENT.value)
+
+    def relogged_in(self, reason: str) -> None:
+        """Counted like the engine's own re-login: a SessionExpired retry that costs no attempt."""
+        engine = self.engine
+        engine.relogins += 1
+        engine.retries["SessionExpired"] += 1
+        engine.rec.emit(
+            "retry",
+            unit=self._key,
+            error_class="SessionExpired",
+            message=reason,
+            attempt=engine.store.units[self._key]["attempts"] + 1,
+            delay_s=0,
+            by="processor",
+        )
 
     def item_checkpoint(self, item_id: str, **data: Any) -> None:
         self._touch(item_id)
@@ -594,9 +610,21 @@ class _Engine:
         self.store.update_run(self.run_id, **fields)
 
 
+_PACKAGE_DIR = Path(__file__).resolve().parents[1]
+_LIBRARY_DIRS = tuple(
+    Path(sysconfig.get_paths()[key]).resolve() for key in ("stdlib", "platstdlib", "purelib", "platlib")
+)
+
+
+def _own_code(filename: str) -> bool:
+    """stepbatch's code or a plugin's, not Python's or a library's (Playwright, Selenium)."""
+    path = Path(filename).resolve()
+    return path.is_relative_to(_PACKAGE_DIR) or not any(path.is_relative_to(d) for d in _LIBRARY_DIRS)
+
+
 def code_location(error: BaseException) -> str | None:
-    """`file:line function` of the innermost stepbatch frame that raised `error` (the log keeps the rest)."""
-    frames = [f for f in traceback.extract_tb(error.__traceback__) if "stepbatch" in Path(f.filename).parts]
+    """`file:line function` of the innermost frame of our own code that raised `error`."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if _own_code(f.filename)]
     if not frames:
         return None
     last = frames[-1]

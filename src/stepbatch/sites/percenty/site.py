@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -73,8 +74,10 @@ class PercentySite:
         if self.list.current_page_size() != f"{page_size}개씩 보기":
             self.list.set_page_size(page_size)
 
-    def with_relogin(self, action: Any) -> Any:
+    def with_relogin(self, action: Any, on_relogin: Callable[[str], None] | None = None) -> Any:
         """Run `action()`; on an expired session log in again and rerun it (it must be resumable).
+
+        `on_relogin(reason)` is told of each re-login (the engine counts them).
 
         After an attempt that failed, the next one starts from a freshly loaded app: a half-finished
         attempt can leave the image editor, drawers or modals open in a state no close button undoes
@@ -87,11 +90,13 @@ class PercentySite:
                 try:
                     with playwright_errors(self.page):
                         return action()
-                except SessionExpired:
+                except SessionExpired as exc:
                     if attempt == MAX_RELOGINS_PER_UNIT:
                         raise
                     log.info("session expired; logging in again")
                     self.login()
+                    if on_relogin is not None:
+                        on_relogin(str(exc))
         except BaseException:
             self._left_dirty = True
             raise

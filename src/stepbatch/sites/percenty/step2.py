@@ -34,7 +34,7 @@ class Step2Processor:
 
     def process(self, unit: Unit, ctx: UnitContext) -> UnitResult:
         tally = {"moved": 0, "total": None}
-        return self.site.with_relogin(lambda: self._process(unit, ctx, tally))
+        return self.site.with_relogin(lambda: self._process(unit, ctx, tally), ctx.relogged_in)
 
     def _process(self, unit: Unit, ctx: UnitContext, tally: dict) -> UnitResult:
         site, lst = self.site, self.site.list

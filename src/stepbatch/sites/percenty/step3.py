@@ -41,7 +41,7 @@ class Step3Processor:
 
     def process(self, unit: Unit, ctx: UnitContext) -> UnitResult:
         tally = {"done": 0, "failed": 0, "total": None}
-        return self.site.with_relogin(lambda: self._process(unit, ctx, tally))
+        return self.site.with_relogin(lambda: self._process(unit, ctx, tally), ctx.relogged_in)
 
     # --- one unit ---
     def _process(self, unit: Unit, ctx: UnitContext, tally: dict) -> UnitResult:
