@@ -143,6 +143,7 @@ def generate_run(
                     item="5f3a" * 6,
                     error_class="Permanent",
                     message="상세페이지 이미지가 3개뿐인데 first:5 삭제를 요청했습니다",
+                    where="ops.py:88 check_feasible",
                     screenshot=shot,
                     html=shot.replace(".png", ".html"),
                 )

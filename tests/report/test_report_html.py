@@ -86,6 +86,8 @@ def test_report_shows_codes_restarts_errors_and_outcome(runs_root: Path) -> None
     assert set(by_class) == {"Transient", "Permanent"}
     assert by_class["Transient"][3] == "2"  # both retries grouped although their messages differ by a number
     assert by_class["Permanent"][2] == "1" and by_class["Permanent"][4] == "C12@서버2-1"
+    assert by_class["Permanent"][1].endswith("at ops.py:88 check_feasible")  # where it was raised
+    assert "at " not in by_class["Transient"][1]  # an event that does not say shows nothing
 
     shots = [h for h in page.hrefs if h.endswith(".png")]
     assert shots and all((html_path.parent / h).resolve().is_file() for h in shots)

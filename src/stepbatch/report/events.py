@@ -68,6 +68,7 @@ class ErrorGroup:
     first_t: float = 0.0
     last_t: float = 0.0
     screenshot: str | None = None
+    where: str | None = None  # file:line function of the code that raised it (the first error that says)
 
 
 @dataclass
@@ -279,6 +280,8 @@ class RunAccumulator:
         screenshot = e.get("screenshot")
         if screenshot and group.screenshot is None:
             group.screenshot = str(screenshot)
+        if e.get("where") and group.where is None:
+            group.where = str(e["where"])
         if e.get("unit") is not None:
             row = self.unit(e.get("unit"))
             row.last_error = f"{e.get('error_class', '')}: {e.get('message', '')}"
