@@ -187,18 +187,7 @@ class _Context:
 
     def relogged_in(self, reason: str) -> None:
         """Counted like the engine's own re-login: a SessionExpired retry that costs no attempt."""
-        engine = self.engine
-        engine.relogins += 1
-        engine.retries["SessionExpired"] += 1
-        engine.rec.emit(
-            "retry",
-            unit=self._key,
-            error_class="SessionExpired",
-            message=reason,
-            attempt=engine.store.units[self._key]["attempts"] + 1,
-            delay_s=0,
-            by="processor",
-        )
+        self.engine.count_relogin(self._key, reason, by="processor")
 
     def item_checkpoint(self, item_id: str, **data: Any) -> None:
         self._touch(item_id)
@@ -488,17 +477,22 @@ class _Engine:
             message=message,
         )
 
-    def _relogin(self, unit: Unit, error: BaseException) -> None:
+    def count_relogin(self, unit_key: str, reason: str, **extra: Any) -> None:
         self.relogins += 1
         self.retries["SessionExpired"] += 1
+        attempt = self.store.units[unit_key]["attempts"] + 1
         self.rec.emit(
             "retry",
-            unit=unit.key,
+            unit=unit_key,
             error_class="SessionExpired",
-            message=str(error),
-            attempt=self.store.units[unit.key]["attempts"] + 1,
+            message=reason,
+            attempt=attempt,
             delay_s=0,
+            **extra,
         )
+
+    def _relogin(self, unit: Unit, error: BaseException) -> None:
+        self.count_relogin(unit.key, str(error))
         browser = self.browser
         if browser is None:
             return  # the next ensure_browser() logs in anyway
