@@ -19,7 +19,7 @@ from engine_fakes import (
 
 from stepbatch.engine.errors import BrowserCrashed, Permanent, SessionExpired, StopAccount, Transient
 from stepbatch.engine.options import RunOptions
-from stepbatch.engine.runner import RunSummary, run_account
+from stepbatch.engine.runner import RunSummary, code_location, run_account
 from stepbatch.state.progress import ProgressStore
 
 SERVER = "서버2-1"
@@ -329,3 +329,23 @@ def test_no_secret_in_run_files(h: Harness) -> None:
         if path.is_file():
             assert b"pw-never-shown" not in path.read_bytes()
     assert b"pw-never-shown" not in h.store().path.read_bytes()
+
+
+def _raise_the_original() -> None:
+    raise TimeoutError("Locator.wait_for: Timeout 20000ms exceeded.")
+
+
+def _translate() -> None:
+    try:
+        _raise_the_original()
+    except TimeoutError as exc:
+        raise Transient(str(exc)) from exc
+
+
+def test_an_error_is_placed_where_it_was_raised_not_where_it_was_translated() -> None:
+    with pytest.raises(Transient) as info:
+        _translate()
+    assert code_location(info.value) == (
+        f"test_engine_runner.py:{_raise_the_original.__code__.co_firstlineno + 1} _raise_the_original"
+    )
+    assert code_location(Transient("never raised")) is None  # no traceback: nothing to say

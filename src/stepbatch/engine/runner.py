@@ -617,12 +617,19 @@ def _own_code(filename: str) -> bool:
 
 
 def code_location(error: BaseException) -> str | None:
-    """`file:line function` of the innermost frame of our own code that raised `error`."""
-    frames = [f for f in traceback.extract_tb(error.__traceback__) if _own_code(f.filename)]
-    if not frames:
-        return None
-    last = frames[-1]
-    return f"{Path(last.filename).name}:{last.lineno} {last.name}"
+    """`file:line function` of the innermost frame of our own code that raised `error`.
+
+    An error translated with `raise ... from exc` (a Playwright timeout turned into `Transient`) is placed
+    where the original was raised, not at the translation.
+    """
+    chain = [error]
+    while chain[-1].__cause__ is not None and len(chain) < 10:
+        chain.append(chain[-1].__cause__)
+    for exc in reversed(chain):
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if _own_code(f.filename)]
+        if frames:
+            return f"{Path(frames[-1].filename).name}:{frames[-1].lineno} {frames[-1].name}"
+    return None
 
 
 def cumulative_totals(store: ProgressStore) -> dict[str, Any]:
