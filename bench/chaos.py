@@ -97,6 +97,12 @@ class Watch:
     run_dir: Path | None = None
     events_pos: int = 0
     items_done: int = 0
+    done_items: list[str] = field(default_factory=list)
+    # One "item" of work: step3 starts one product at a time; step2 records a page of products as started,
+    # then moves them together. Products whose `intent` events come in one unbroken run share a group.
+    start_group: dict[str, int] = field(default_factory=dict)
+    group: int = 0
+    last_was_intent: bool = False
     audit_id: int = 0
     working: bool = False  # a unit_started was seen: the run is under way (its signal handlers are set)
 
@@ -130,12 +136,22 @@ class Watch:
                 rec = json.loads(line)
             except ValueError:
                 continue
-            if rec.get("event") == "item" and rec.get("status") == "done":
-                self.items_done += 1
+            if rec.get("event") == "item":
+                self.track_item(str(rec.get("item")), str(rec.get("status")))
             elif rec.get("event") == "unit_started":
                 self.working = True
             out.append(rec)
         return out
+
+    def track_item(self, item: str, status: str) -> None:
+        if status == "intent":
+            if not self.last_was_intent:
+                self.group += 1
+            self.start_group[item] = self.group
+        self.last_was_intent = status == "intent"
+        if status == "done":
+            self.items_done += 1
+            self.done_items.append(item)
 
     def journal_size(self) -> int:
         try:
@@ -238,7 +254,7 @@ def marked_browsers(mark: str) -> list[int]:
 
 @dataclass
 class Action:
-    kind: str  # kill:edit | kill:progress | kill:random | browser | sigint
+    kind: str  # kill:edit | kill:progress | kill:random | browser:edit | browser:between | sigint
     after_items: int  # let this many more products finish first
 
 
@@ -272,7 +288,7 @@ class Job:
 
 class Chaos:
     def __init__(self, args: argparse.Namespace, folder: Path, workbook: Path, sim: SimulatorServer,
-                 actions: list[Action]) -> None:
+                 actions: dict[str, list[Action]]) -> None:
         self.args = args
         self.folder = folder
         self.workbook = workbook
@@ -280,7 +296,8 @@ class Chaos:
         self.state = folder / "state"
         self.logs = folder / "logs"
         self.logs.mkdir(parents=True, exist_ok=True)
-        self.actions = actions
+        self.actions = actions  # per job label, in order
+        self.carried = 0  # actions a job finished too early for, handed to the next job
         self.records: list[Record] = []
         self.rng = random.Random(f"chaos-{args.seed}")
         self.mark = uuid.uuid4().hex
@@ -321,22 +338,31 @@ class Chaos:
         if not job.complete:
             self.failures.append(f"{job.label}: not complete within {JOB_TIMEOUT_S / 60:.0f} min")
 
+    def carry_over(self, job: Job, following: Job | None) -> None:
+        """Actions a job finished too early for go to the front of the next job's list."""
+        left = self.actions.get(job.label, [])
+        if left and following is not None:
+            self.carried += len(left)
+            self.actions[following.label] = left + self.actions.get(following.label, [])
+            self.actions[job.label] = []
+
     def drive(self, job: Job, proc: subprocess.Popen[bytes], watch: Watch) -> int | None:
         """Apply the next actions to this runner; returns its exit code if we ended it, else None."""
         runner = psutil.Process(proc.pid)
-        while self.actions:
-            action = self.actions[0]
+        actions = self.actions.setdefault(job.label, [])
+        while actions:
+            action = actions[0]
             target = watch.items_done + action.after_items
             while watch.items_done < target:
                 watch.poll_events()
                 if proc.poll() is not None:
                     return None
                 time.sleep(0.02)
-            self.actions.pop(0)
+            actions.pop(0)
             if action.kind == "kill:edit" and job.step == "step2":  # step2 moves only: no edits to hit
                 action.kind = "kill:progress"
-            if action.kind == "browser":
-                self.kill_browser(job, runner, proc, watch)
+            if action.kind.startswith("browser"):
+                self.kill_browser(job, runner, proc, watch, action.kind)
                 continue
             if action.kind == "sigint":
                 return self.interrupt(job, proc, watch)
@@ -344,6 +370,7 @@ class Chaos:
         return None
 
     def kill_runner(self, job: Job, proc: subprocess.Popen[bytes], watch: Watch, kind: str) -> int | None:
+        actions = self.actions[job.label]
         rec = Record(len(self.records) + 1, job.label, kind, items_before=watch.items_done)
         size = watch.journal_size()
         watch.new_edit_ops()
@@ -352,7 +379,7 @@ class Chaos:
         tmp = False
         while time.monotonic() < deadline:
             if proc.poll() is not None:
-                self.actions.insert(0, Action(kind, 0))  # the runner finished first: try on the next one
+                actions.insert(0, Action(kind, 0))  # the runner finished first: try on the next one
                 return None
             if kind == "kill:edit":
                 edits = watch.new_edit_ops()
@@ -384,17 +411,24 @@ class Chaos:
         return code
 
     def kill_browser(self, job: Job, runner: psutil.Process, proc: subprocess.Popen[bytes],
-                     watch: Watch) -> None:
+                     watch: Watch, kind: str) -> None:
+        """`browser:edit` waits for an edit of a product to reach the site (step3), `browser:between`
+        strikes as soon as a product is done."""
         rec = Record(len(self.records) + 1, job.label, "browser", items_before=watch.items_done)
         deadline = time.monotonic() + 120
         procs: list[psutil.Process] = []
+        watch.new_edit_ops()
+        mid_edit = kind == "browser:edit" and job.step == "step3"
         while time.monotonic() < deadline and proc.poll() is None:
+            if mid_edit and not watch.new_edit_ops():
+                time.sleep(POLL_S)
+                continue
             procs = browser_procs(runner)
             if procs:
                 break
             time.sleep(0.05)
         if not procs:
-            self.actions.insert(0, Action("browser", 0))
+            self.actions[job.label].insert(0, Action(kind, 0))
             return
         for p in procs:
             with contextlib.suppress(psutil.NoSuchProcess):
@@ -419,11 +453,11 @@ class Chaos:
             watch.poll_events()
             time.sleep(0.02)
         if proc.poll() is not None:
-            self.actions.insert(0, Action("sigint", 0))
+            self.actions[job.label].insert(0, Action("sigint", 0))
             return None
         rec = Record(len(self.records) + 1, job.label, "sigint", items_before=watch.items_done)
         watch.poll_events()
-        done_at_signal = watch.items_done
+        done_at_signal = len(watch.done_items)
         started = time.monotonic()
         os.kill(proc.pid, signal.SIGINT)
         try:
@@ -434,15 +468,18 @@ class Chaos:
             rec.ok, rec.note = False, f"did not stop within {SIGINT_EXIT_TIMEOUT_S:.0f} s"
         took = time.monotonic() - started
         watch.poll_events()
-        after = watch.items_done - done_at_signal
+        finished = watch.done_items[done_at_signal:]
+        groups = {watch.start_group.get(item) for item in finished}
         log = sorted(self.logs.glob(f"{job.nickname}-{job.step}-*.log"))[-1].read_text(
             encoding="utf-8", errors="replace")
         says_resume = "resume with: stepbatch run" in log
         if code == 0:
             rec.moment, rec.note = "run had just completed", f"exit 0 after {took:.1f} s"
         else:
-            rec.ok = rec.ok and code == 130 and after <= 1 and says_resume
-            rec.moment = f"stopped in {took:.1f} s, {after} product(s) finished after the signal"
+            rec.ok = rec.ok and code == 130 and len(groups) <= 1 and says_resume
+            rec.moment = (f"stopped in {took:.1f} s, {len(finished)} product(s) finished after the signal"
+                          + (" (one page move)" if len(finished) > 1 and len(groups) == 1 else "")
+                          + (f" (in {len(groups)} separate items)" if len(groups) > 1 else ""))
             rec.note = f"exit {code}" + ("" if says_resume else "; no resume hint printed")
         rec.item = ""
         self.records.append(rec)
@@ -458,13 +495,25 @@ def describe(status: str | None) -> str:
 # --- the plan and the end checks ------------------------------------------------------------------------
 
 
-def plan_actions(args: argparse.Namespace, products: int, rng: random.Random) -> list[Action]:
+def plan_actions(args: argparse.Namespace, jobs: list[Job], rng: random.Random) -> dict[str, list[Action]]:
+    """The actions, shuffled, dealt to the jobs in proportion to their products, and spread over the first
+    ~70% of each job's products. Chromium kills alternate between mid-edits and between products."""
     kills = ["kill:edit"] * max(args.kills * 2 // 5, 1) + ["kill:progress"] * max(args.kills * 2 // 5, 1)
     kills += ["kill:random"] * max(args.kills - len(kills), 0)
-    kinds = kills + ["browser"] * args.browser_kills + ["sigint"] * args.sigints
+    browsers = [("browser:edit", "browser:between")[i % 2] for i in range(args.browser_kills)]
+    kinds = kills + browsers + ["sigint"] * args.sigints
     rng.shuffle(kinds)
-    gap = max(int(products * 0.7 / max(len(kinds), 1)), 1)  # spread over the first ~70% of the work
-    return [Action(kind, rng.randint(max(gap // 2, 0), gap)) for kind in kinds]
+    dealt: dict[str, list[str]] = {job.label: [] for job in jobs}
+    weights = [max(job.products, 1) for job in jobs]
+    for kind in kinds:
+        dealt[rng.choices(jobs, weights)[0].label].append(kind)
+    plan = {}
+    for job in jobs:
+        mine = dealt[job.label]
+        # step2 moves a page of products in about a second: wait for products and the job is over first
+        gap = 1 if job.step == "step2" else max(int(job.products * 0.7 / max(len(mine), 1)), 1)
+        plan[job.label] = [Action(kind, rng.randint(gap // 2, gap)) for kind in mine]
+    return plan
 
 
 def end_checks(chaos: Chaos, jobs: list[Job], steps: list[str]) -> list[tuple[str, str, bool]]:
@@ -505,11 +554,15 @@ def report(args: argparse.Namespace, jobs: list[Job], chaos: Chaos, checks: list
              f"Workbook: {args.accounts} accounts, {meta['codes']} codes (seed {args.seed}), "
              f"{meta['products']} products in scope; simulator seed {args.seed}; "
              f"wall time {meta['wall_min']:.1f} min; finished {meta['finished']}.", "",
-             "| job | products | runner starts | exits (code: count) | unexpected exits |",
-             "|---|---|---|---|---|"]
+             "| job | products | actions applied | runner starts | exits (code: count) | unexpected exits |",
+             "|---|---|---|---|---|---|"]
     for j in jobs:
         exits = ", ".join(f"{k}: {v}" for k, v in sorted(j.exits.items()))
-        lines.append(f"| {j.label} | {j.products} | {j.runners} | {exits} | {len(j.unexpected)} |")
+        applied = sum(1 for r in chaos.records if r.job == j.label)
+        lines.append(f"| {j.label} | {j.products} | {applied} | {j.runners} | {exits} | "
+                     f"{len(j.unexpected)} |")
+    if chaos.carried:
+        lines.append(f"\n{chaos.carried} action(s) went to the next job: their job finished first.")
     counts = Counter(r.action for r in chaos.records)
     lines += ["", "| what was done | count |", "|---|---|"]
     for kind in ("kill:edit", "kill:progress", "kill:random", "browser", "sigint"):
@@ -568,7 +621,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     started = time.monotonic()
-    steps = ["step3", "step2"] if args.step == "both" else [args.step]
+    # step2 first: it is quick, and what it finishes too early for carries over to step3
+    steps = ["step2", "step3"] if args.step == "both" else [args.step]
     folder = args.dir or Path(tempfile.mkdtemp(prefix="stepbatch-chaos-"))
     if folder.exists() and any(folder.iterdir()):  # an old simulator db or progress would taint the result
         sys.exit(f"chaos: --dir {folder} is not empty; give a new or empty folder")
@@ -579,18 +633,20 @@ def main(argv: list[str] | None = None) -> int:
           flush=True)
     book = load_workbook(workbook)
     rng = random.Random(args.seed)
-    actions = plan_actions(args, products, rng)
     sim = SimulatorServer(folder / "sim.db", workbook, seed=args.seed, mode="subprocess",
                           faults=Faults(translate_ms=args.translate_ms))
     with sim:
         jobs = [Job(a.email, a.nickname, s, verify(sim.db_path, workbook, step=s, account=a.email).products)
                 for s in steps for a in book.accounts]
-        chaos = Chaos(args, folder, workbook, sim, actions)
-        for job in jobs:
-            print(f"chaos: running {job.label} ({job.products} products)", flush=True)
+        chaos = Chaos(args, folder, workbook, sim, plan_actions(args, jobs, rng))
+        for i, job in enumerate(jobs):
+            planned = len(chaos.actions[job.label])
+            print(f"chaos: running {job.label} ({job.products} products, {planned} actions)", flush=True)
             chaos.run_job(job)
-        if chaos.actions:
-            chaos.failures.append(f"{len(chaos.actions)} planned action(s) never happened (the work ran out)")
+            chaos.carry_over(job, jobs[i + 1] if i + 1 < len(jobs) else None)
+        left = sum(len(a) for a in chaos.actions.values())
+        if left:
+            chaos.failures.append(f"{left} planned action(s) never happened (the work ran out)")
         checks = end_checks(chaos, jobs, steps)
     wanted = {"kill": args.kills, "browser": args.browser_kills, "sigint": args.sigints}
     done = Counter(r.action.split(":")[0] for r in chaos.records)
