@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import pytest
 from stepbatch.browser.factory import BrowserOptions, start_session
 from stepbatch.engine.errors import SessionExpired, StopAccount
 from stepbatch.simulator.faults import Faults
+from stepbatch.sites.percenty.editor import DETAIL
 from stepbatch.sites.percenty.site import PercentySite
 from stepbatch.workbook.models import Account, Secret
 
@@ -92,3 +95,43 @@ def test_clearing_overlays_removes_lingering_wrappers_but_keeps_live_modals_clos
         assert page.locator(".ant-modal-wrap, .ant-modal-mask").count() == 0
         page.click("button:has-text('새로고침')", timeout=5_000)
         assert page_errors == []
+
+
+_COUNT_POPUPS_JS = """
+() => {
+  window.__popups = 0;
+  new MutationObserver((records) => {
+    for (const r of records) for (const n of r.addedNodes)
+      if (n.nodeType === 1 && n.querySelector('.notice-popup')) window.__popups++;
+  }).observe(document.body, {childList: true});
+}
+"""
+
+
+def test_translating_every_image_survives_a_popup_after_every_action(tmp_path: Path, session):
+    """The site may open a marketing popup after any action: it takes the editor's TAB key when it does."""
+    with simulator(tmp_path, faults=Faults(popup_rate=1.0, translate_ms=0), codes=2, per_code=3) as sim:
+        site = PercentySite(sim.url)
+        site.open(session, sim.book.accounts[0])
+        site.ensure_list()
+        unit = sim.book.units(sim.book.accounts[0], "step3")[0]
+        site.list.search(unit.provider_code)
+        product = site.list.row_ids()[0]
+        site.editor.open(site.list.row(product))
+        images = site.editor.detail_count()
+        session.page.evaluate(_COUNT_POPUPS_JS)
+
+        changed = site.editor.translate(DETAIL, list(range(1, images + 1)))
+        site.editor.close()
+
+        conn = sqlite3.connect(sim.db_path)
+        try:
+            audit = [json.loads(args) for (args,) in conn.execute(
+                "SELECT args FROM audit WHERE product=? AND op='image_translate'", (product,))]
+            row = conn.execute("SELECT detail FROM products WHERE id=?", (product,)).fetchone()
+            detail = json.loads(row[0])
+        finally:
+            conn.close()
+        assert images >= 3 and session.page.evaluate("() => window.__popups") >= 2
+        assert changed == len(audit) == sum(1 for im in detail if im["zh"]) >= 1
+        assert all(im["tr"] for im in detail if im["zh"])  # every image with Chinese text was translated

@@ -59,13 +59,12 @@ _COUNT_DRAWERS_JS = """
 _FEWER_DRAWERS_JS = f"(n) => ({_COUNT_DRAWERS_JS})() < n"
 
 
-# The editor shows the image at 0-based `index` (its thumbnail strip marks it `selected`).
-_EDITOR_AT_JS = """
-(index) => {
-  const thumbs = [...document.querySelectorAll('img.p_tooltip_image_editor_thumb')];
-  return thumbs.length > index && thumbs[index].classList.contains('selected');
-}
+# The 0-based index of the image the editor shows (its thumbnail strip marks it `selected`), or -1.
+_EDITOR_INDEX_JS = """
+() => [...document.querySelectorAll('img.p_tooltip_image_editor_thumb')]
+  .findIndex(t => t.classList.contains('selected'))
 """
+_EDITOR_AT_JS = f"(index) => ({_EDITOR_INDEX_JS})() === index"
 
 
 class ProductEditor:
@@ -229,16 +228,29 @@ class ProductEditor:
         by_click = self.h.is_clickable(button)
         changed = 0
         try:
-            current = positions[0]
             for position in positions:
-                for _ in range(position - current):
-                    self.page.keyboard.press("Tab")
-                current = position
-                self.h.wait_js(_EDITOR_AT_JS, position - 1)
+                self._editor_to(position - 1)
                 changed += self._translate_current(button, by_click)
         finally:
             self._close_image_editor()
         return changed
+
+    def _editor_to(self, index: int) -> None:
+        """Show the image at 0-based `index`, one TAB (the editor's next-image key) at a time, checking
+        where the editor is after each: a key that a popup took (the site may open one after any action)
+        is pressed again, an overshoot goes back with HOME."""
+        for _ in range(index + 6):
+            at = int(self.page.evaluate(_EDITOR_INDEX_JS))
+            if at == index:
+                return
+            self.h.dismiss_popups()
+            key, expected = ("Tab", at + 1) if 0 <= at < index else ("Home", 0)
+            self.page.keyboard.press(key)
+            try:
+                self.h.wait_js(_EDITOR_AT_JS, expected, timeout_ms=SHORT_TIMEOUT_MS)
+            except PlaywrightTimeout:
+                continue
+        raise Transient(f"the image editor did not move to image {index + 1}")
 
     def _translate_current(self, button: Locator, by_click: bool) -> int:
         def press_translate() -> None:
