@@ -135,3 +135,29 @@ def test_translating_every_image_survives_a_popup_after_every_action(tmp_path: P
         assert images >= 3 and session.page.evaluate("() => window.__popups") >= 2
         assert changed == len(audit) == sum(1 for im in detail if im["zh"]) >= 1
         assert all(im["tr"] for im in detail if im["zh"])  # every image with Chinese text was translated
+
+
+_SWALLOW_FIRST_OPTION_CLICK_JS = """
+() => {
+  window.__swallowed = 0;
+  document.addEventListener('click', (ev) => {
+    if (window.__swallowed || !ev.target.closest('.ant-select-item-option')) return;
+    window.__swallowed++;
+    ev.stopPropagation();
+    document.dispatchEvent(new KeyboardEvent('keydown', {key: 'Escape', bubbles: true}));
+  }, true);
+}
+"""
+
+
+def test_a_dropdown_that_closes_under_the_click_is_opened_again(tmp_path: Path, session):
+    """A list dropdown closed under the adapter's click (seen after a re-login): the choice still lands."""
+    with simulator(tmp_path, codes=1, per_code=1) as sim:
+        site = PercentySite(sim.url)
+        site.open(session, sim.book.accounts[0])
+        site.ensure_list()
+        assert site.list.current_page_size() == "50개씩 보기"
+        session.page.evaluate(_SWALLOW_FIRST_OPTION_CLICK_JS)
+        site.list.set_page_size(20)
+        assert site.list.current_page_size() == "20개씩 보기"
+        assert session.page.evaluate("() => window.__swallowed") == 1

@@ -129,13 +129,22 @@ class PageHelper:
         self.dismiss_popups()
         return int(self.page.evaluate(_REMOVE_LINGERING_JS))
 
-    def click(self, target: Locator, *, attempts: int = 3, signin_ok: bool = False) -> None:
+    def click(
+        self,
+        target: Locator,
+        *,
+        attempts: int = 3,
+        signin_ok: bool = False,
+        final_timeout_ms: int | None = None,
+    ) -> None:
         """Click, retrying after clearing overlays when a lingering modal intercepts the click."""
         for attempt in range(1, attempts + 1):
             if not signin_ok:
                 self.check_session()
+            last = attempt == attempts
+            timeout = (final_timeout_ms or self.timeout_ms) if last else SHORT_TIMEOUT_MS
             try:
-                target.click(timeout=SHORT_TIMEOUT_MS if attempt < attempts else self.timeout_ms)
+                target.click(timeout=timeout)
                 return
             except PlaywrightTimeout as exc:
                 if not signin_ok:

@@ -26,6 +26,7 @@ _GROUP_FILTER_INDEX_JS = f"""
 """
 
 log = logging.getLogger(__name__)
+PICK_ATTEMPTS = 3
 
 # The list is settled for `code` when nothing spins, the total is shown and every row matches the code.
 _RESULTS_FOR_JS = f"""
@@ -115,24 +116,37 @@ class ProductList:
         return (item.get_attribute("title") or item.inner_text()).strip() if item.count() else ""
 
     def _pick_in_select(self, select: Locator, option_text: str) -> None:
-        """Open a non-searchable select and click the option, scrolling its virtual list to reach it."""
-        if self._selection_text(select) == option_text:
-            return
-        self.h.click(select.locator(S.SELECT_SELECTOR).first)
-        self.page.locator(S.OPEN_DROPDOWN).first.wait_for(state="visible")
-        option = self.page.locator(S.option_by_text(option_text)).first
-        while not option.is_visible():
-            if not self.page.evaluate(_SCROLL_HOLDER_JS):
-                self.h.press_escape()
-                raise Permanent(f"option {option_text!r} not found in the dropdown")
-        self._choose(select, option, option_text, method="GET")
-        select.locator(S.SELECT_SELECTION_ITEM + S.text_is(option_text)).first.wait_for(state="visible")
+        """Open a non-searchable select and click the option, scrolling its virtual list to reach it.
+
+        The dropdown can close under the click (seen after a re-login, with popups and lingering modal
+        wrappers about): then the choice is checked and, if it did not take, made again from the start.
+        """
+        for attempt in range(1, PICK_ATTEMPTS + 1):
+            if self._selection_text(select) == option_text:
+                return
+            self.h.clear_overlays()
+            self.h.click(select.locator(S.SELECT_SELECTOR).first)
+            self.page.locator(S.OPEN_DROPDOWN).first.wait_for(state="visible")
+            option = self.page.locator(S.option_by_text(option_text)).first
+            while not option.is_visible():
+                if not self.page.evaluate(_SCROLL_HOLDER_JS):
+                    self.h.press_escape()
+                    raise Permanent(f"option {option_text!r} not found in the dropdown")
+            chosen = select.locator(S.SELECT_SELECTION_ITEM + S.text_is(option_text)).first
+            try:
+                self._choose(select, option, option_text, method="GET")
+                chosen.wait_for(state="visible", timeout=SHORT_TIMEOUT_MS)
+                return
+            except (Transient, PlaywrightTimeout):
+                if attempt == PICK_ATTEMPTS:
+                    raise
+                log.info("choosing %r in a dropdown did not take (attempt %d); again", option_text, attempt)
 
     def _choose(self, select: Locator, option: Locator, text: str, *, method: str) -> None:
         """Click the rendered option; when something covers it, walk the list with the keyboard instead
         (ArrowDown until the active option, as announced by aria-activedescendant, is `text`; Enter)."""
-        if option.evaluate(_HIT_JS):
-            self.h.act(lambda: self.h.click(option), method=method)
+        if option.evaluate(_HIT_JS):  # an option that went away is not waited for long: the caller reopens
+            self.h.act(lambda: self.h.click(option, final_timeout_ms=SHORT_TIMEOUT_MS), method=method)
             return
         box = select.locator(S.SELECT_SEARCH_INPUT).first
         seen: set[str | None] = set()
