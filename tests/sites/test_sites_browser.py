@@ -161,3 +161,34 @@ def test_a_dropdown_that_closes_under_the_click_is_opened_again(tmp_path: Path, 
         site.list.set_page_size(20)
         assert site.list.current_page_size() == "20개씩 보기"
         assert session.page.evaluate("() => window.__swallowed") == 1
+
+
+def test_the_group_modal_confirms_again_after_a_5xx(tmp_path: Path, session):
+    """A 5xx to 확인 leaves the modal open and changes nothing: the adapter confirms again."""
+    with simulator(tmp_path, codes=2, per_code=2) as sim:
+        site = PercentySite(sim.url)
+        site.open(session, sim.book.accounts[0])
+        site.ensure_list()
+        unit = sim.book.units(sim.book.accounts[0], "step3")[0]
+        site.list.search(unit.provider_code)
+        rows = site.list.row_ids()
+        failed: list[str] = []
+
+        def fail_once(route):
+            if failed:
+                route.continue_()
+            else:
+                failed.append(route.request.url)
+                route.fulfill(status=503, body="{}", content_type="application/json")
+
+        session.page.route("**/api/products/group", fail_once)
+        site.list.select_all()
+        site.modal.assign_selected(unit.target_group)
+        site.h.wait_js("() => !document.querySelector('.ant-modal')")
+        conn = sqlite3.connect(sim.db_path)
+        try:
+            groups = {r[0] for r in conn.execute(
+                f"SELECT grp FROM products WHERE id IN ({','.join('?' * len(rows))})", rows)}
+        finally:
+            conn.close()
+        assert len(failed) == 1 and groups == {unit.target_group}

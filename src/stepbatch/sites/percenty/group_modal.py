@@ -36,5 +36,6 @@ class GroupModal:
         self.page.locator(S.radio_by_group(group) + ".ant-radio-wrapper-checked").first.wait_for(
             state="visible"
         )
-        self.h.click(self.page.locator(f"{S.GROUP_MODAL} {S.MODAL_OK}").first)
+        ok = self.page.locator(f"{S.GROUP_MODAL} {S.MODAL_OK}").first
+        self.h.act(lambda: self.h.click(ok), method="POST")  # a 5xx leaves the modal open: 확인 again
         modal.wait_for(state="hidden")
