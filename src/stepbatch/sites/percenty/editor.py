@@ -60,8 +60,8 @@ _FEWER_DRAWERS_JS = f"(n) => ({_COUNT_DRAWERS_JS})() < n"
 
 
 # The 0-based index of the image the editor shows (its thumbnail strip marks it `selected`), or -1.
-_EDITOR_INDEX_JS = """
-() => [...document.querySelectorAll('img.p_tooltip_image_editor_thumb')]
+_EDITOR_INDEX_JS = f"""
+() => [...document.querySelectorAll({S.EDITOR_THUMB!r})]
   .findIndex(t => t.classList.contains('selected'))
 """
 _EDITOR_AT_JS = f"(index) => ({_EDITOR_INDEX_JS})() === index"

@@ -114,6 +114,7 @@ OPTION_EDIT = "span.FootnoteDescription:text-is('편집')"
 # image-translation editor (§4.5)
 TRANSLATE_BUTTON = "button:has(span:text-is('원클릭 이미지 번역'))"
 EDITOR_CANVAS = "canvas#pCanvas"
+EDITOR_THUMB = "img.p_tooltip_image_editor_thumb"  # the editor's image strip; the shown one is `selected`
 EDITOR_CONTAINER_HINT = "canvas#pCanvas"
 EDITOR_SAVE = "button:has(span:text-is('수정사항 저장'))"
 BUTTON_LOADING_CLASS = "ant-btn-loading"
