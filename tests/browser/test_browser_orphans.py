@@ -49,6 +49,11 @@ def start_runner(state_dir: Path, account: str) -> tuple[subprocess.Popen, dict]
     return proc, json.loads(line)
 
 
+def singleton_dir(profile: str) -> Path:
+    """Chromium's single-instance folder (Linux): a killed browser cannot delete it itself."""
+    return Path(os.readlink(Path(profile) / "SingletonSocket")).parent
+
+
 def driver_pids(runner_pid: int) -> list[int]:
     """Playwright's Node driver: the runner's child that is not chromium."""
     return [p.pid for p in psutil.Process(runner_pid).children() if "chrom" not in p.name().lower()]
@@ -60,6 +65,8 @@ def test_sigkilled_runner_python_only(state_dir: Path):
     proc, info = start_runner(state_dir, "고객@example.com")
     record = read_record(record_path(state_dir, "고객@example.com"))
     assert record is not None and {p.pid for p in record.procs} >= set(info["pids"])
+    singleton = singleton_dir(info["profile"])
+    assert singleton.is_relative_to(info["profile"])  # so removing the profile removes it
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     chromium_died = wait_until(lambda: not alive(info["pids"]), 20)
@@ -67,6 +74,7 @@ def test_sigkilled_runner_python_only(state_dir: Path):
     assert chromium_died, "Chromium outlived the SIGKILLed runner"
     assert not alive(info["pids"])
     assert not Path(info["profile"]).exists()  # the driver cannot know it: the cleanup removes it
+    assert not singleton.exists()
     assert not record_path(state_dir, "고객@example.com").exists()
 
 
@@ -75,6 +83,7 @@ def test_sigkilled_runner_and_driver_leave_chromium_that_the_next_run_kills(stat
     proc, info = start_runner(state_dir, "acct1")
     drivers = driver_pids(proc.pid)
     assert drivers
+    singleton = singleton_dir(info["profile"])
     for pid in [proc.pid, *drivers]:  # like an OOM kill or "end process tree" that missed chromium
         os.kill(pid, signal.SIGKILL)
     proc.wait()
@@ -85,6 +94,7 @@ def test_sigkilled_runner_and_driver_leave_chromium_that_the_next_run_kills(stat
     assert root in killed  # (some children may end on their own meanwhile)
     assert wait_until(lambda: not alive(info["pids"]), 10), alive(info["pids"])
     assert not Path(info["profile"]).exists()
+    assert not singleton.exists()
     assert kill_recorded_orphans(state_dir, "acct1") == []  # the record is gone too
 
 

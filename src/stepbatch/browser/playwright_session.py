@@ -22,7 +22,7 @@ from stepbatch.browser.errors import short_message
 from stepbatch.browser.flags import chromium_args
 from stepbatch.browser.orphans import kill_recorded_orphans, record_path
 from stepbatch.browser.processes import ProcessTree, find_root_by_marker
-from stepbatch.browser.profile import make_profile
+from stepbatch.browser.profile import browser_env, make_profile
 from stepbatch.browser.tree_session import TreeSession
 from stepbatch.errors import UserError
 
@@ -159,6 +159,7 @@ class PlaywrightSession(TreeSession):
             "args": chromium_args(offline=offline),
             "viewport": {"width": viewport[0], "height": viewport[1]},
             "locale": locale,
+            "env": browser_env(self.profile),
             **launch,
         }
         try:
@@ -195,7 +196,6 @@ class PlaywrightSession(TreeSession):
 
     def _on_crash(self, _page: Page) -> None:
         self.page_crashed = True
-
 
 
 def metrics_from_cdp(raw: dict[str, float]) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import time
@@ -12,6 +13,18 @@ PROFILE_PREFIX = "stepbatch-profile-"
 
 def make_profile() -> Path:
     return Path(tempfile.mkdtemp(prefix=PROFILE_PREFIX))
+
+
+def browser_env(profile: Path) -> dict[str, str]:
+    """The browser's environment, with its temporary folder inside the profile.
+
+    On Linux Chromium keeps its single-instance socket in a fresh `$TMPDIR/org.chromium.Chromium.*`
+    folder and deletes it only on a clean exit; a killed browser would leave one behind each time.
+    Inside the profile it goes when the profile goes.
+    """
+    tmp = profile / "tmp"
+    tmp.mkdir(exist_ok=True)
+    return {**os.environ, "TMPDIR": str(tmp)}
 
 
 def is_our_profile(path: Path) -> bool:

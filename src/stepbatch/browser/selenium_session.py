@@ -24,7 +24,7 @@ from stepbatch.browser.flags import chromium_args
 from stepbatch.browser.orphans import kill_recorded_orphans, record_path
 from stepbatch.browser.playwright_session import DEBIAN_CHROMIUM, DEFAULT_VIEWPORT, metrics_from_cdp
 from stepbatch.browser.processes import ProcessTree
-from stepbatch.browser.profile import make_profile
+from stepbatch.browser.profile import browser_env, make_profile
 from stepbatch.browser.tree_session import TreeSession
 from stepbatch.errors import UserError
 
@@ -107,7 +107,9 @@ class SeleniumSession(TreeSession):
                 viewport=viewport,
                 locale=locale,
             )
-            service = Service(executable_path=chromedriver or find_chromedriver())
+            service = Service(
+                executable_path=chromedriver or find_chromedriver(), env=browser_env(self.profile)
+            )
             self.driver = webdriver.Chrome(service=service, options=options)
             self._tree = ProcessTree(psutil.Process(service.process.pid))
             _fit_viewport(self.driver, viewport)
@@ -149,7 +151,6 @@ class SeleniumSession(TreeSession):
             finally:
                 timer.cancel()
         self._release()
-
 
 
 def _fit_viewport(driver: webdriver.Chrome, viewport: tuple[int, int]) -> None:
