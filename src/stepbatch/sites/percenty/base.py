@@ -37,29 +37,29 @@ _CHANNEL_TALK_SCRIPT = f"""
 # A wrap is lingering when it holds no visible modal (the dialog closed but the wrapper stayed). It goes
 # with the mask beside it. A live modal's mask is never touched: the site removes it itself when the
 # modal closes, and a modal whose mask is already gone can no longer close.
-_REMOVE_LINGERING_JS = """
-() => {
-  const live = (wrap) => {
-    const modal = wrap.querySelector('.ant-modal');
+_REMOVE_LINGERING_JS = f"""
+() => {{
+  const live = (wrap) => {{
+    const modal = wrap.querySelector({S.MODAL!r});
     return !!modal && modal.getClientRects().length > 0 && getComputedStyle(wrap).display !== 'none';
-  };
+  }};
   const siblings = (node, sel) =>
     node.parentElement ? [...node.parentElement.children].filter(c => c.matches(sel)) : [];
   let removed = 0;
-  for (const wrap of document.querySelectorAll('.ant-modal-wrap')) {
+  for (const wrap of document.querySelectorAll({S.MODAL_WRAP!r})) {{
     if (live(wrap)) continue;
-    for (const mask of siblings(wrap, '.ant-modal-mask')) { mask.remove(); removed++; }
+    for (const mask of siblings(wrap, {S.MODAL_MASK!r})) {{ mask.remove(); removed++; }}
     wrap.remove(); removed++;
-  }
-  for (const mask of document.querySelectorAll('.ant-modal-mask')) {
-    if (!siblings(mask, '.ant-modal-wrap').some(live)) { mask.remove(); removed++; }
-  }
-  if (![...document.querySelectorAll('.ant-modal-wrap')].some(live)) {
-    document.body.classList.remove('ant-modal-open');
+  }}
+  for (const mask of document.querySelectorAll({S.MODAL_MASK!r})) {{
+    if (!siblings(mask, {S.MODAL_WRAP!r}).some(live)) {{ mask.remove(); removed++; }}
+  }}
+  if (![...document.querySelectorAll({S.MODAL_WRAP!r})].some(live)) {{
+    document.body.classList.remove({S.BODY_MODAL_OPEN_CLASS!r});
     document.body.style.overflow = '';
-  }
+  }}
   return removed;
-}
+}}
 """
 
 
@@ -72,16 +72,17 @@ _HIT_JS = """
 """
 
 
-_DISMISS_POPUPS_JS = """
-() => {
+_DISMISS_POPUPS_JS = f"""
+() => {{
   let closed = 0;
-  for (const wrap of document.querySelectorAll('.ant-modal-wrap')) {
+  for (const wrap of document.querySelectorAll({S.MODAL_WRAP!r})) {{
     if (!wrap.getClientRects().length) continue;
-    const button = [...wrap.querySelectorAll('button')].find(b => b.textContent.trim() === '다시 보지 않기');
-    if (button) { button.click(); closed++; }
-  }
+    const button = [...wrap.querySelectorAll('button')]
+      .find(b => b.textContent.trim() === {S.POPUP_DONT_SHOW_AGAIN_TEXT!r});
+    if (button) {{ button.click(); closed++; }}
+  }}
   return closed;
-}
+}}
 """
 
 

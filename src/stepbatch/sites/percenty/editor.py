@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 
@@ -18,42 +19,43 @@ DETAIL, THUMBNAIL, OPTION = "detail", "thumbnail", "option"
 
 # Watches the translate button and the message area from before the click, so a busy state or a
 # notice that comes and goes between two polls is still seen.
-_WATCH_TRANSLATE_JS = """
-() => {
-  const w = {sawLoading: false, notices: []};
+_WATCH_TRANSLATE_JS = f"""
+() => {{
+  const w = {{sawLoading: false, notices: []}};
   window.__sbTranslate = w;
   const seen = new WeakSet();
-  const scan = () => {
-    for (const b of document.querySelectorAll('button.ant-btn-loading'))
-      if (b.textContent.includes('원클릭 이미지 번역')) w.sawLoading = true;
-    for (const n of document.querySelectorAll('.ant-message-notice, .ant-message-notice-content'))
-      if (!seen.has(n)) { seen.add(n); w.notices.push(n.textContent.trim()); }
-  };
+  const scan = () => {{
+    for (const b of document.querySelectorAll('button.' + {S.BUTTON_LOADING_CLASS!r}))
+      if (b.textContent.includes({S.TRANSLATE_BUTTON_TEXT!r})) w.sawLoading = true;
+    for (const n of document.querySelectorAll({S.MESSAGE_NOTICE_ANY!r}))
+      if (!seen.has(n)) {{ seen.add(n); w.notices.push(n.textContent.trim()); }}
+  }};
   w.observer = new MutationObserver(scan);
-  w.observer.observe(document.body, {subtree: true, childList: true, attributes: true,
-                                     attributeFilter: ['class']});
+  w.observer.observe(document.body, {{subtree: true, childList: true, attributes: true,
+                                     attributeFilter: ['class']}});
   w.scan = scan;
-  for (const n of document.querySelectorAll('.ant-message-notice, .ant-message-notice-content')) seen.add(n);
-}
+  for (const n of document.querySelectorAll({S.MESSAGE_NOTICE_ANY!r})) seen.add(n);
+}}
 """
 
-_TRANSLATE_FINISHED_JS = """
-() => {
+_TRANSLATE_OUTCOMES = [S.NO_TEXT_NOTICE, S.CREDITS_EXHAUSTED_NOTICE, S.TRANSLATED_NOTICE]
+_TRANSLATE_FINISHED_JS = f"""
+() => {{
   const w = window.__sbTranslate; if (!w) return 'lost';
   w.scan();
-  const busy = [...document.querySelectorAll('button.ant-btn-loading')]
-    .some(b => b.textContent.includes('원클릭 이미지 번역'));
-  const known = ['번역할 텍스트가 없습니다', '번역 가능 횟수를 모두 사용했습니다', '번역이 완료'];
+  const busy = [...document.querySelectorAll('button.' + {S.BUTTON_LOADING_CLASS!r})]
+    .some(b => b.textContent.includes({S.TRANSLATE_BUTTON_TEXT!r}));
+  const known = {json.dumps(_TRANSLATE_OUTCOMES, ensure_ascii=False)};
   const notice = w.notices.find(t => known.some(k => t.includes(k)));
-  if (notice) { w.observer.disconnect(); return notice; }
-  if (w.sawLoading && !busy) { w.observer.disconnect(); return 'translated'; }
+  if (notice) {{ w.observer.disconnect(); return notice; }}
+  if (w.sawLoading && !busy) {{ w.observer.disconnect(); return 'translated'; }}
   return false;
-}
+}}
 """
 
 
-_COUNT_DRAWERS_JS = """
-() => [...document.querySelectorAll('.ant-drawer-content[role=dialog]')]
+_COUNT_DRAWERS_JS = f"""
+() => [...document.querySelectorAll({S.DRAWER!r})]
   .filter(d => d.getClientRects().length > 0).length
 """
 _FEWER_DRAWERS_JS = f"(n) => ({_COUNT_DRAWERS_JS})() < n"
@@ -110,9 +112,9 @@ class ProductEditor:
 
     def switch_tab(self, key: int) -> None:
         tab = self.page.locator(S.tab(key)).first
-        if "ant-tabs-tab-active" not in (tab.get_attribute("class") or ""):
-            self.h.click(tab.locator("[role=tab]").first)
-        self.page.locator(S.tab(key) + ".ant-tabs-tab-active").first.wait_for(state="visible")
+        if S.TAB_ACTIVE_CLASS not in (tab.get_attribute("class") or "").split():
+            self.h.click(tab.locator(S.TAB_BUTTON).first)
+        self.page.locator(f"{S.tab(key)}.{S.TAB_ACTIVE_CLASS}").first.wait_for(state="visible")
         ready = S.TAB_READY_BUTTON.get(key)
         if ready:
             self.active_panel.locator(f"button:has-text({ready!r})").first.wait_for(state="visible")

@@ -33,9 +33,7 @@ class GroupModal:
             raise Permanent(f"group {group!r} is not in the group modal") from exc
         radio.scroll_into_view_if_needed()
         self.h.click(radio)
-        self.page.locator(S.radio_by_group(group) + ".ant-radio-wrapper-checked").first.wait_for(
-            state="visible"
-        )
+        self.page.locator(S.radio_by_group(group) + S.MODAL_RADIO_CHECKED).first.wait_for(state="visible")
         ok = self.page.locator(f"{S.GROUP_MODAL} {S.MODAL_OK}").first
         self.h.act(lambda: self.h.click(ok), method="POST")  # a 5xx leaves the modal open: 확인 again
         modal.wait_for(state="hidden")

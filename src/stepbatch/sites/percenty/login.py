@@ -9,14 +9,14 @@ from stepbatch.workbook.models import Account
 
 _LOGGED_IN_JS = f"""
 () => !location.pathname.replace(/\\/$/, '').endsWith('{S.SIGNIN_PATH}')
-      && !!document.querySelector('.ant-layout')
+      && !!document.querySelector({S.APP_LAYOUT!r})
 """
 
 _LOGIN_OUTCOME_JS = f"""
 () => {{
   if (!location.pathname.replace(/\\/$/, '').endsWith('{S.SIGNIN_PATH}')
-      && document.querySelector('.ant-layout')) return 'ok';
-  const errs = [...document.querySelectorAll('.ant-form-item-explain-error, .ant-alert-error')]
+      && document.querySelector({S.APP_LAYOUT!r})) return 'ok';
+  const errs = [...document.querySelectorAll({S.LOGIN_ERRORS!r})]
     .filter(e => !e.hidden && e.offsetParent !== null && e.textContent.trim());
   return errs.length ? 'error:' + errs[0].textContent.trim() : null;
 }}

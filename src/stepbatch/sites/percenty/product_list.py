@@ -19,7 +19,7 @@ _GROUP_FILTER_INDEX_JS = f"""
 (labels) => {{
   const selects = [...document.querySelectorAll({S.HEADER_SELECT!r})];
   return selects.findIndex(s => {{
-    const item = s.querySelector('.ant-select-selection-item');
+    const item = s.querySelector({S.SELECT_SELECTION_ITEM!r});
     return !!item && labels.includes((item.getAttribute('title') || item.textContent).trim());
   }});
 }}
@@ -68,13 +68,13 @@ _SCROLL_HOLDER_JS = f"""
 
 
 # Is the option really what a click at its centre would hit (not clipped or covered)?
-_HIT_JS = """
-(el) => {
+_HIT_JS = f"""
+(el) => {{
   const r = el.getBoundingClientRect();
   const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
   if (!hit) return false;
-  return hit === el || el.contains(hit) || (hit.contains(el) && hit.matches('.ant-select-item-option'));
-}
+  return hit === el || el.contains(hit) || (hit.contains(el) && hit.matches({S.DROPDOWN_OPTION!r}));
+}}
 """
 _ACTIVE_LABEL_JS = """
 (input) => {
@@ -213,7 +213,7 @@ class ProductList:
         nxt = self.page.locator(S.PAGINATION_NEXT).first
         if not nxt.count() or not nxt.is_visible():
             return False
-        return "ant-pagination-disabled" not in (nxt.get_attribute("class") or "")
+        return S.PAGINATION_DISABLED_CLASS not in (nxt.get_attribute("class") or "").split()
 
     def next_page(self) -> None:
         before = self.row_ids()
@@ -250,9 +250,9 @@ class ProductList:
             return
         self.h.click(row.locator(S.ROW_CHECKBOX_LABEL).first)
         self.h.wait_js(
-            f"(key) => {{ const r = document.querySelector('tr.ant-table-row[data-row-key=\"' + key + '\"]');"
+            f"(sel) => {{ const r = document.querySelector(sel);"
             f" return !!r && r.classList.contains({S.ROW_SELECTED_CLASS!r}); }}",
-            item_id,
+            S.row_by_key(item_id),
         )
 
     # --- per-row group select (§5) ---

@@ -18,8 +18,12 @@ LOGIN_PASSWORD = "input#password"
 LOGIN_SUBMIT = "button:has-text('이메일 로그인')"
 
 # --- overlays (§7) ---
-POPUP_DONT_SHOW_AGAIN = ".ant-modal-wrap:visible button:has-text('다시 보지 않기')"
+POPUP_DONT_SHOW_AGAIN_TEXT = "다시 보지 않기"
+POPUP_DONT_SHOW_AGAIN = f".ant-modal-wrap:visible button:has-text('{POPUP_DONT_SHOW_AGAIN_TEXT}')"
 MODAL_WRAP = ".ant-modal-wrap"
+MODAL = ".ant-modal"
+MODAL_MASK = ".ant-modal-mask"
+BODY_MODAL_OPEN_CLASS = "ant-modal-open"  # antd's scroll lock on <body> while a modal is open
 LINGERING_WRAP = (
     ".ant-modal-wrap:not(:has(.ant-modal))"  # the dialog is gone, the wrapper still catches clicks
 )
@@ -29,6 +33,11 @@ CHANNEL_TALK_CSS = (
     " { display: none !important; pointer-events: none !important; }"
 )
 MESSAGE_NOTICE = ".ant-message-notice"
+MESSAGE_NOTICE_ANY = ".ant-message-notice, .ant-message-notice-content"
+
+# --- shell after login (§1) ---
+APP_LAYOUT = ".ant-layout"
+LOGIN_ERRORS = ".ant-form-item-explain-error, .ant-alert-error"
 
 # --- shell / menu (§1) ---
 MENU_ITEM_TITLE = "li.ant-menu-item[role=menuitem] span.ant-menu-title-content"
@@ -67,10 +76,12 @@ GROUP_ASSIGN_BUTTON = "button:has(span:text-is('그룹 지정'))"
 # The product name (ends in `<code>Z<digit>`) opens the edit drawer when clicked.
 ROW_NAME = "td:not(.ant-table-selection-column) span:text-matches('Z[0-9]+$')"
 PAGINATION_NEXT = "ul.ant-pagination li.ant-pagination-next"
+PAGINATION_DISABLED_CLASS = "ant-pagination-disabled"
 
 # --- group modal (§3) ---
 GROUP_MODAL = ".ant-modal:has(.ant-modal-title:text-is('상품 그룹핑/제외하기'))"
 MODAL_RADIO = "label.ant-radio-wrapper"
+MODAL_RADIO_CHECKED = ".ant-radio-wrapper-checked"
 MODAL_OK = ".ant-modal-footer button.ant-btn-primary:has-text('확인')"
 
 # --- product edit drawer (§4) ---
@@ -78,6 +89,8 @@ DRAWER = ".ant-drawer-content[role=dialog]"
 EDIT_DRAWER = ".ant-drawer-content[role=dialog]:has(.ant-tabs)"
 DRAWER_CLOSE_ICON = "span[role=img][aria-label=close]"
 TAB = ".ant-tabs-nav-list .ant-tabs-tab[data-node-key='{key}']"
+TAB_BUTTON = "[role=tab]"
+TAB_ACTIVE_CLASS = "ant-tabs-tab-active"
 ACTIVE_TAB_PANEL = ".ant-tabs-tabpane-active"
 TAB_KEYS = {"name": 0, "options": 1, "price": 2, "keywords": 3, "thumbnails": 4, "detail": 5, "upload": 6}
 TAB_TEXTS = {
@@ -112,7 +125,8 @@ OPTION_COPY = "span.FootnoteDescription:text-is('썸네일로 복사')"
 OPTION_EDIT = "span.FootnoteDescription:text-is('편집')"
 
 # image-translation editor (§4.5)
-TRANSLATE_BUTTON = "button:has(span:text-is('원클릭 이미지 번역'))"
+TRANSLATE_BUTTON_TEXT = "원클릭 이미지 번역"
+TRANSLATE_BUTTON = f"button:has(span:text-is('{TRANSLATE_BUTTON_TEXT}'))"
 EDITOR_CANVAS = "canvas#pCanvas"
 EDITOR_THUMB = "img.p_tooltip_image_editor_thumb"  # the editor's image strip; the shown one is `selected`
 EDITOR_CONTAINER_HINT = "canvas#pCanvas"
@@ -120,6 +134,7 @@ EDITOR_SAVE = "button:has(span:text-is('수정사항 저장'))"
 BUTTON_LOADING_CLASS = "ant-btn-loading"
 NO_TEXT_NOTICE = "번역할 텍스트가 없습니다"
 CREDITS_EXHAUSTED_NOTICE = "번역 가능 횟수를 모두 사용했습니다"
+TRANSLATED_NOTICE = "번역이 완료"
 
 # CKEditor (§4.1)
 CK_EDITABLE = ".ck-editor__editable"
@@ -150,7 +165,7 @@ def radio_by_group(name: str) -> str:
 
 
 def row_by_key(item_id: str) -> str:
-    return f"tr.ant-table-row[data-row-key={json.dumps(item_id)}]"
+    return f"{ROWS}[{ROW_KEY_ATTR}={json.dumps(item_id)}]"
 
 
 def tab(key: int) -> str:

@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 
 _GONE_JS = f"""
 (ids) => !document.querySelector({S.SPINNING!r})
-  && ids.every(id => !document.querySelector('tr.ant-table-row[data-row-key="' + id + '"]'))
+  && ![...document.querySelectorAll({S.ROWS!r})].some(r => ids.includes(r.getAttribute({S.ROW_KEY_ATTR!r})))
 """
 
 
