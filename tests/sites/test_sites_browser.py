@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from stepbatch.browser.factory import BrowserOptions, start_session
-from stepbatch.engine.errors import SessionExpired, StopAccount
+from stepbatch.engine.errors import SessionExpired, StopAccount, Transient
 from stepbatch.simulator.faults import Faults
+from stepbatch.sites.percenty.base import playwright_errors
 from stepbatch.sites.percenty.editor import DETAIL
 from stepbatch.sites.percenty.site import PercentySite
 from stepbatch.workbook.models import Account, Secret
@@ -195,3 +196,22 @@ def test_the_group_modal_confirms_again_after_a_5xx(tmp_path: Path, session):
         finally:
             conn.close()
         assert len(failed) == 1 and groups == {unit.target_group}
+
+
+NAVIGATE_UNDER_EVALUATE = (
+    "(to) => { setTimeout(() => { location.href = to; }, 50); return new Promise(() => {}); }"
+)
+
+
+def test_an_action_broken_by_a_navigation_to_sign_in_is_a_session_expiry(tmp_path: Path, session):
+    """Playwright reports the broken action before the new URL: it must still count as SessionExpired
+    (a re-login that costs no attempt), and a navigation elsewhere must not."""
+    with simulator(tmp_path, codes=2, per_code=1) as sim:
+        site = PercentySite(sim.url)
+        site.open(session, sim.book.accounts[0])
+        site.ensure_list()
+        with pytest.raises(Transient), playwright_errors(session.page):
+            session.page.evaluate(NAVIGATE_UNDER_EVALUATE, "/?elsewhere")
+        session.page.context.clear_cookies()  # the session is gone, so /signin stays the sign-in page
+        with pytest.raises(SessionExpired), playwright_errors(session.page):
+            session.page.evaluate(NAVIGATE_UNDER_EVALUATE, "/signin")

@@ -107,7 +107,7 @@ class PageHelper:
 
     # --- session ---
     def on_signin(self) -> bool:
-        return urlparse(self.page.url).path.rstrip("/").endswith(S.SIGNIN_PATH)
+        return is_signin_url(self.page.url)
 
     def check_session(self) -> None:
         if self.on_signin():
@@ -196,6 +196,10 @@ class PageHelper:
         self.page.keyboard.press("Escape")
 
 
+def is_signin_url(url: str) -> bool:
+    return urlparse(url).path.rstrip("/").endswith(S.SIGNIN_PATH)
+
+
 def _is_api_call(response: Response, method: str | None) -> bool:
     request = response.request
     if request.resource_type not in ("fetch", "xhr"):
@@ -211,12 +215,8 @@ def classify_playwright(exc: BaseException, page: Page | None = None) -> StepErr
     """Map a Playwright error onto the engine's taxonomy (browser package's `classify` when present)."""
     if isinstance(exc, StepError):
         return exc
-    if page is not None:
-        try:
-            if not page.is_closed() and urlparse(page.url).path.rstrip("/").endswith(S.SIGNIN_PATH):
-                return SessionExpired("redirected to the sign-in page")
-        except PlaywrightError:
-            pass
+    if page is not None and _sent_to_signin(exc, page):
+        return SessionExpired("redirected to the sign-in page")
     try:
         from stepbatch.browser.errors import classify
     except ImportError:
@@ -240,6 +240,26 @@ def classify_playwright(exc: BaseException, page: Page | None = None) -> StepErr
     if any(marker in text for marker in gone):
         return BrowserCrashed(_first_line(exc))
     return Transient(_first_line(exc))
+
+
+# The page navigated under the action. Playwright may report that before it reports the new URL.
+_NAVIGATED = ("execution context was destroyed", "interrupted by another navigation")
+NAVIGATION_SETTLE_MS = 2_000
+
+
+def _sent_to_signin(exc: BaseException, page: Page) -> bool:
+    """Is the page on (or, after a navigation that broke the action, on its way to) the sign-in page?"""
+    try:
+        if page.is_closed():
+            return False
+        if is_signin_url(page.url):
+            return True
+        if not any(marker in str(exc).lower() for marker in _NAVIGATED):
+            return False
+        page.wait_for_url(is_signin_url, wait_until="commit", timeout=NAVIGATION_SETTLE_MS)
+        return True
+    except PlaywrightError:  # a timeout included: it went somewhere else
+        return False
 
 
 @contextmanager
