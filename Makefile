@@ -28,10 +28,12 @@ demo: bootstrap
 
 test: bootstrap
 	$(VENV)/bin/ruff check src tests bench examples
+	$(VENV)/bin/ruff format --check src tests bench examples
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: bootstrap
 	$(VENV)/bin/ruff check src tests bench examples
+	$(VENV)/bin/ruff format --check src tests bench examples
 
 clean:
 	rm -rf $(VENV) stepbatch-state .pytest_cache

@@ -126,9 +126,7 @@ def render(results: dict[str, dict[str, float]], command: str) -> str:
         "|---|---|---|",
     ]
     for label, key, unit, digits in rows:
-        lines.append(
-            f"| {label} | {pw[key]:.{digits}f} {unit} | {se[key]:.{digits}f} {unit} |"
-        )
+        lines.append(f"| {label} | {pw[key]:.{digits}f} {unit} | {se[key]:.{digits}f} {unit} |")
     lines += [
         "",
         f"- Playwright driver (Node) start, paid once per process: {pw['driver_start_s']:.2f} s; a browser "

@@ -67,15 +67,17 @@ def products_in_scope(workbook: Path, steps: list[str], seed: int, folder: Path)
             extra.unlink()
 
 
-def make_workbook(folder: Path, accounts: int, codes: int, min_products: int, steps: list[str],
-                  seed: int) -> tuple[Path, int, int]:
+def make_workbook(
+    folder: Path, accounts: int, codes: int, min_products: int, steps: list[str], seed: int
+) -> tuple[Path, int, int]:
     """A sample workbook with at least `codes` provider codes in all (spread over the accounts' sheets) and
     at least `min_products` products in scope; codes are added until there are. Returns the workbook,
     its number of codes and of products in scope."""
     per_account = -(-codes // accounts)
     while True:
-        path = write_sample_workbook(folder / "chaos.xlsx", accounts=accounts, codes=per_account, seed=seed,
-                                     force=True)
+        path = write_sample_workbook(
+            folder / "chaos.xlsx", accounts=accounts, codes=per_account, seed=seed, force=True
+        )
         total = products_in_scope(path, steps, seed, folder)
         if total >= min_products:
             return path, per_account * accounts, total
@@ -287,8 +289,14 @@ class Job:
 
 
 class Chaos:
-    def __init__(self, args: argparse.Namespace, folder: Path, workbook: Path, sim: SimulatorServer,
-                 actions: dict[str, list[Action]]) -> None:
+    def __init__(
+        self,
+        args: argparse.Namespace,
+        folder: Path,
+        workbook: Path,
+        sim: SimulatorServer,
+        actions: dict[str, list[Action]],
+    ) -> None:
         self.args = args
         self.folder = folder
         self.workbook = workbook
@@ -308,9 +316,25 @@ class Chaos:
     def start_runner(self, job: Job) -> tuple[subprocess.Popen[bytes], Path]:
         job.runners += 1
         log = self.logs / f"{job.nickname}-{job.step}-{job.runners:03d}.log"
-        cmd = [sys.executable, "-m", "stepbatch", "run", job.step, "--workbook", str(self.workbook),
-               "--account", job.email, "--base-url", self.sim.url, "--state-dir", str(self.state),
-               "--batch-size", str(self.args.batch_size), "--max-attempts", str(self.args.max_attempts)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "stepbatch",
+            "run",
+            job.step,
+            "--workbook",
+            str(self.workbook),
+            "--account",
+            job.email,
+            "--base-url",
+            self.sim.url,
+            "--state-dir",
+            str(self.state),
+            "--batch-size",
+            str(self.args.batch_size),
+            "--max-attempts",
+            str(self.args.max_attempts),
+        ]
         env = {**os.environ, MARK_ENV: self.mark, "PYTHONUNBUFFERED": "1", "PYTHONIOENCODING": "utf-8"}
         with log.open("wb") as out:
             proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
@@ -320,9 +344,14 @@ class Chaos:
         deadline = time.monotonic() + JOB_TIMEOUT_S
         while not job.complete and time.monotonic() < deadline:
             runs = self.state / "runs"
-            watch = Watch(self.state, job.nickname, job.step, self.sim.db_path,
-                          {p.name for p in runs.iterdir()} if runs.exists() else set(),
-                          audit_id=audit_max(self.sim.db_path))
+            watch = Watch(
+                self.state,
+                job.nickname,
+                job.step,
+                self.sim.db_path,
+                {p.name for p in runs.iterdir()} if runs.exists() else set(),
+                audit_id=audit_max(self.sim.db_path),
+            )
             proc, log = self.start_runner(job)
             ended = self.drive(job, proc, watch)
             code = proc.wait() if ended is None else ended
@@ -397,12 +426,18 @@ class Chaos:
         last_product, last_status = watch.last_item()
         if kind == "kill:edit" and product:
             status = watch.item_status(product)
-            rec.moment = ("during a product's edits" if status in ("intent", "checkpoint", None)
-                          else f"after a product's edits (item {status})")
+            rec.moment = (
+                "during a product's edits"
+                if status in ("intent", "checkpoint", None)
+                else f"after a product's edits (item {status})"
+            )
             rec.item = f"{product[-6:]} {status or '-'}"
         elif kind == "kill:progress":
-            rec.moment = ("during a snapshot write (temp file present)" if tmp
-                          else "right after a progress journal write")
+            rec.moment = (
+                "during a snapshot write (temp file present)"
+                if tmp
+                else "right after a progress journal write"
+            )
             rec.item = f"{(last_product or '-')[-6:]} {last_status or '-'}"
         else:
             rec.moment = f"random ({describe(last_status)})"
@@ -410,8 +445,9 @@ class Chaos:
         self.records.append(rec)
         return code
 
-    def kill_browser(self, job: Job, runner: psutil.Process, proc: subprocess.Popen[bytes],
-                     watch: Watch, kind: str) -> None:
+    def kill_browser(
+        self, job: Job, runner: psutil.Process, proc: subprocess.Popen[bytes], watch: Watch, kind: str
+    ) -> None:
         """`browser:edit` waits for an edit of a product to reach the site (step3), `browser:between`
         strikes as soon as a product is done."""
         rec = Record(len(self.records) + 1, job.label, "browser", items_before=watch.items_done)
@@ -471,15 +507,18 @@ class Chaos:
         finished = watch.done_items[done_at_signal:]
         groups = {watch.start_group.get(item) for item in finished}
         log = sorted(self.logs.glob(f"{job.nickname}-{job.step}-*.log"))[-1].read_text(
-            encoding="utf-8", errors="replace")
+            encoding="utf-8", errors="replace"
+        )
         says_resume = "resume with: stepbatch run" in log
         if code == 0:
             rec.moment, rec.note = "run had just completed", f"exit 0 after {took:.1f} s"
         else:
             rec.ok = rec.ok and code == 130 and len(groups) <= 1 and says_resume
-            rec.moment = (f"stopped in {took:.1f} s, {len(finished)} product(s) finished after the signal"
-                          + (" (one page move)" if len(finished) > 1 and len(groups) == 1 else "")
-                          + (f" (in {len(groups)} separate items)" if len(groups) > 1 else ""))
+            rec.moment = (
+                f"stopped in {took:.1f} s, {len(finished)} product(s) finished after the signal"
+                + (" (one page move)" if len(finished) > 1 and len(groups) == 1 else "")
+                + (f" (in {len(groups)} separate items)" if len(groups) > 1 else "")
+            )
             rec.note = f"exit {code}" + ("" if says_resume else "; no resume hint printed")
         rec.item = ""
         self.records.append(rec)
@@ -487,9 +526,14 @@ class Chaos:
 
 
 def describe(status: str | None) -> str:
-    return {None: "no product started yet", "intent": "mid-edits", "checkpoint": "mid-edits",
-            "edited": "edits done, move pending", "done": "between products",
-            "failed": "after a failed product"}.get(status, status or "")
+    return {
+        None: "no product started yet",
+        "intent": "mid-edits",
+        "checkpoint": "mid-edits",
+        "edited": "edits done, move pending",
+        "done": "between products",
+        "failed": "after a failed product",
+    }.get(status, status or "")
 
 
 # --- the plan and the end checks ------------------------------------------------------------------------
@@ -528,16 +572,26 @@ def end_checks(chaos: Chaos, jobs: list[Job], steps: list[str]) -> list[tuple[st
             ProgressStore.open_path(path, readonly=True)
         except Exception as exc:  # any failure to load is what this check reports
             bad.append(f"{path.name}: {exc}")
-    out.append(("progress files parse", f"{len(files) - len(bad)}/{len(files)} ok" + (
-        f" ({'; '.join(bad)})" if bad else ""), not bad and bool(files)))
+    out.append(
+        (
+            "progress files parse",
+            f"{len(files) - len(bad)}/{len(files)} ok" + (f" ({'; '.join(bad)})" if bad else ""),
+            not bad and bool(files),
+        )
+    )
     warnings = Counter()
     for events in (chaos.state / "runs").glob("*/events.jsonl"):
         for line in events.read_bytes().splitlines():
             if b'"warning"' in line:
                 message = json.loads(line).get("message", "")
                 warnings["torn journal line cut off" if "torn" in message else "other"] += 1
-    out.append(("warnings on resume (informational)",
-                ", ".join(f"{k}: {v}" for k, v in sorted(warnings.items())) or "none", True))
+    out.append(
+        (
+            "warnings on resume (informational)",
+            ", ".join(f"{k}: {v}" for k, v in sorted(warnings.items())) or "none",
+            True,
+        )
+    )
     held = [j.nickname for j in jobs if is_locked(chaos.state, j.nickname)]
     out.append(("locks held", ", ".join(sorted(set(held))) or "none", not held))
     left = marked_browsers(chaos.mark)
@@ -548,37 +602,53 @@ def end_checks(chaos: Chaos, jobs: list[Job], steps: list[str]) -> list[tuple[st
 # --- output ---------------------------------------------------------------------------------------------
 
 
-def report(args: argparse.Namespace, jobs: list[Job], chaos: Chaos, checks: list[tuple[str, str, bool]],
-           meta: dict[str, object]) -> str:
-    lines = [f"Command: `{meta['command']}`", "",
-             f"Workbook: {args.accounts} accounts, {meta['codes']} codes (seed {args.seed}), "
-             f"{meta['products']} products in scope; simulator seed {args.seed}; "
-             f"wall time {meta['wall_min']:.1f} min; finished {meta['finished']}.", "",
-             "| job | products | actions applied | runner starts | exits (code: count) | unexpected exits |",
-             "|---|---|---|---|---|---|"]
+def report(
+    args: argparse.Namespace,
+    jobs: list[Job],
+    chaos: Chaos,
+    checks: list[tuple[str, str, bool]],
+    meta: dict[str, object],
+) -> str:
+    lines = [
+        f"Command: `{meta['command']}`",
+        "",
+        f"Workbook: {args.accounts} accounts, {meta['codes']} codes (seed {args.seed}), "
+        f"{meta['products']} products in scope; simulator seed {args.seed}; "
+        f"wall time {meta['wall_min']:.1f} min; finished {meta['finished']}.",
+        "",
+        "| job | products | actions applied | runner starts | exits (code: count) | unexpected exits |",
+        "|---|---|---|---|---|---|",
+    ]
     for j in jobs:
         exits = ", ".join(f"{k}: {v}" for k, v in sorted(j.exits.items()))
         applied = sum(1 for r in chaos.records if r.job == j.label)
-        lines.append(f"| {j.label} | {j.products} | {applied} | {j.runners} | {exits} | "
-                     f"{len(j.unexpected)} |")
+        lines.append(
+            f"| {j.label} | {j.products} | {applied} | {j.runners} | {exits} | {len(j.unexpected)} |"
+        )
     if chaos.carried:
         lines.append(f"\n{chaos.carried} action(s) went to the next job: their job finished first.")
     counts = Counter(r.action for r in chaos.records)
     lines += ["", "| what was done | count |", "|---|---|"]
     for kind in ("kill:edit", "kill:progress", "kill:random", "browser", "sigint"):
         lines.append(f"| {kind} | {counts.get(kind, 0)} |")
-    moments = Counter(r.moment.split(" (")[0] if r.action.startswith("kill") else r.action
-                      for r in chaos.records)
+    moments = Counter(
+        r.moment.split(" (")[0] if r.action.startswith("kill") else r.action for r in chaos.records
+    )
     lines += ["", "| moment the runner kill hit | count |", "|---|---|"]
     for moment, n in sorted(moments.items()):
         if moment not in ("browser", "sigint"):
             lines.append(f"| {moment} | {n} |")
-    lines += ["", "| # | job | action | moment | item (id tail, status) | products this runner did before "
-              "| ok | note |",
-              "|---|---|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "| # | job | action | moment | item (id tail, status) | products this runner did before "
+        "| ok | note |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in chaos.records:
-        lines.append(f"| {r.n} | {r.job} | {r.action} | {r.moment} | {r.item} | {r.items_before} | "
-                     f"{'yes' if r.ok else 'NO'} | {r.note} |")
+        lines.append(
+            f"| {r.n} | {r.job} | {r.action} | {r.moment} | {r.item} | {r.items_before} | "
+            f"{'yes' if r.ok else 'NO'} | {r.note} |"
+        )
     lines += ["", "| end check | result | ok |", "|---|---|---|"]
     for name, value, ok in checks:
         lines.append(f"| {name} | {value} | {'yes' if ok else 'NO'} |")
@@ -610,8 +680,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap.add_argument("--sigints", type=int, default=3)
     ap.add_argument("--step", choices=("step3", "step2", "both"), default="both")
     ap.add_argument("--batch-size", type=int, default=5)
-    ap.add_argument("--max-attempts", type=int, default=5,
-                    help="per code; browser kills count as attempts, so allow a few")
+    ap.add_argument(
+        "--max-attempts",
+        type=int,
+        default=5,
+        help="per code; browser kills count as attempts, so allow a few",
+    )
     ap.add_argument("--translate-ms", type=int, default=60, help="simulator: translation busy time")
     ap.add_argument("--dir", type=Path, default=None, help="keep the files here (default: a temp folder)")
     ap.add_argument("--doc", action="store_true", help="write the result into docs/reliability.md")
@@ -627,17 +701,27 @@ def main(argv: list[str] | None = None) -> int:
     if folder.exists() and any(folder.iterdir()):  # an old simulator db or progress would taint the result
         sys.exit(f"chaos: --dir {folder} is not empty; give a new or empty folder")
     folder.mkdir(parents=True, exist_ok=True)
-    workbook, codes, products = make_workbook(folder, args.accounts, args.codes, args.products, steps,
-                                              args.seed)
-    print(f"chaos: {folder}; workbook {args.accounts} accounts, {codes} codes, {products} products",
-          flush=True)
+    workbook, codes, products = make_workbook(
+        folder, args.accounts, args.codes, args.products, steps, args.seed
+    )
+    print(
+        f"chaos: {folder}; workbook {args.accounts} accounts, {codes} codes, {products} products", flush=True
+    )
     book = load_workbook(workbook)
     rng = random.Random(args.seed)
-    sim = SimulatorServer(folder / "sim.db", workbook, seed=args.seed, mode="subprocess",
-                          faults=Faults(translate_ms=args.translate_ms))
+    sim = SimulatorServer(
+        folder / "sim.db",
+        workbook,
+        seed=args.seed,
+        mode="subprocess",
+        faults=Faults(translate_ms=args.translate_ms),
+    )
     with sim:
-        jobs = [Job(a.email, a.nickname, s, verify(sim.db_path, workbook, step=s, account=a.email).products)
-                for s in steps for a in book.accounts]
+        jobs = [
+            Job(a.email, a.nickname, s, verify(sim.db_path, workbook, step=s, account=a.email).products)
+            for s in steps
+            for a in book.accounts
+        ]
         chaos = Chaos(args, folder, workbook, sim, plan_actions(args, jobs, rng))
         for i, job in enumerate(jobs):
             planned = len(chaos.actions[job.label])
@@ -655,9 +739,13 @@ def main(argv: list[str] | None = None) -> int:
             chaos.failures.append(f"only {done[kind]} of {n} {kind} actions happened")
     chaos.failures += [f"{r.job}: {r.action} #{r.n}: {r.note}" for r in chaos.records if not r.ok]
     ok = all(c[2] for c in checks) and not chaos.failures
-    meta = {"command": "python bench/chaos.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-            "codes": codes, "products": products, "wall_min": (time.monotonic() - started) / 60,
-            "finished": time.strftime("%Y-%m-%d %H:%M")}
+    meta = {
+        "command": "python bench/chaos.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "codes": codes,
+        "products": products,
+        "wall_min": (time.monotonic() - started) / 60,
+        "finished": time.strftime("%Y-%m-%d %H:%M"),
+    }
     text = report(args, jobs, chaos, checks, meta)
     print(text)
     print(f"\nchaos: {'PASS' if ok else 'FAIL'}")

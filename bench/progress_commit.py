@@ -48,7 +48,10 @@ def build_store(state_dir: Path, units: list[Unit], done: int, items: int) -> No
         rec.update(status=UnitStatus.DONE.value, items_done=items, total_found=items, completed_at=ts)
         rec["items"] = {
             f"{n:016x}{k:08x}": {
-                "status": ItemStatus.DONE.value, "plan": PLAN, "error": None, "updated_at": ts,
+                "status": ItemStatus.DONE.value,
+                "plan": PLAN,
+                "error": None,
+                "updated_at": ts,
                 "checkpoint": {"ops_done": len(PLAN), "op": len(PLAN) - 1, "before": 7},
             }
             for k in range(items)
@@ -143,8 +146,7 @@ def main() -> int:
     ms = [x * 1000 for x in latencies]
     p50, p99, worst = statistics.median(ms), pct(ms, 0.99), max(ms)
     resume_ms = statistics.median(resume) * 1000
-    command = "python bench/progress_commit.py" + "".join(
-        f" {a}" for a in sys.argv[1:] if a != "--no-write")
+    command = "python bench/progress_commit.py" + "".join(f" {a}" for a in sys.argv[1:] if a != "--no-write")
     text = (
         f"{SECTION}\n\n"
         f"Command: `{command}` (state folder on the project disk; every commit is one journal line"

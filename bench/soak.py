@@ -34,9 +34,17 @@ from stepbatch.workbook import load_workbook
 def fault_sets(translate_ms: int) -> tuple[Faults, Faults]:
     """(fault-free, every fault): the translation busy time is the site's normal speed, the same in both."""
     clean = Faults(translate_ms=translate_ms)
-    faulty = Faults(error_rate=0.05, latency_ms=80, login_popup=True, popup_rate=0.05, channel_talk=True,
-                    session_expiry_min=2.0, linger_modal_ms=1500, leak_mb_per_action=2.0,
-                    translate_ms=translate_ms)
+    faulty = Faults(
+        error_rate=0.05,
+        latency_ms=80,
+        login_popup=True,
+        popup_rate=0.05,
+        channel_talk=True,
+        session_expiry_min=2.0,
+        linger_modal_ms=1500,
+        leak_mb_per_action=2.0,
+        translate_ms=translate_ms,
+    )
     return clean, faulty
 
 
@@ -59,8 +67,9 @@ class Pass:
     failures: list[str] = field(default_factory=list)
 
 
-def run_pass(p: Pass, folder: Path, workbook: Path, steps: list[str], args: argparse.Namespace,
-             mark: str) -> None:
+def run_pass(
+    p: Pass, folder: Path, workbook: Path, steps: list[str], args: argparse.Namespace, mark: str
+) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     book = load_workbook(workbook)
     sim = SimulatorServer(folder / "sim.db", workbook, seed=args.seed, mode="subprocess", faults=p.faults)
@@ -75,15 +84,39 @@ def run_pass(p: Pass, folder: Path, workbook: Path, steps: list[str], args: argp
     p.ok = all(r.ok for r in results) and not p.failures
 
 
-def run_job(p: Pass, folder: Path, url: str, workbook: Path, step: str, email: str, nickname: str,
-            args: argparse.Namespace, mark: str) -> None:
+def run_job(
+    p: Pass,
+    folder: Path,
+    url: str,
+    workbook: Path,
+    step: str,
+    email: str,
+    nickname: str,
+    args: argparse.Namespace,
+    mark: str,
+) -> None:
     for attempt in range(1, args.max_runs + 1):
         summary_path = folder / f"summary-{nickname}-{step}-{attempt}.json"
         log = folder / f"{nickname}-{step}-{attempt}.log"
-        cmd = [sys.executable, "-m", "stepbatch", "run", step, "--workbook", str(workbook),
-               "--account", email, "--base-url", url, "--state-dir", str(folder / "state"),
-               "--batch-size", str(args.batch_size),
-               "--summary-json", str(summary_path)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "stepbatch",
+            "run",
+            step,
+            "--workbook",
+            str(workbook),
+            "--account",
+            email,
+            "--base-url",
+            url,
+            "--state-dir",
+            str(folder / "state"),
+            "--batch-size",
+            str(args.batch_size),
+            "--summary-json",
+            str(summary_path),
+        ]
         env = {**os.environ, MARK_ENV: mark, "PYTHONUNBUFFERED": "1", "PYTHONIOENCODING": "utf-8"}
         print(f"soak {p.name}: {nickname} {step} run {attempt}", flush=True)
         with log.open("wb") as out:
@@ -107,12 +140,17 @@ def run_job(p: Pass, folder: Path, url: str, workbook: Path, step: str, email: s
 def report(args: argparse.Namespace, passes: list[Pass], meta: dict[str, object]) -> str:
     clean, faulty = passes
     ratio = faulty.wall_s / clean.wall_s if clean.wall_s else float("nan")
-    lines = [f"Command: `{meta['command']}`", "",
-             f"Workbook: {args.accounts} accounts, {meta['codes']} codes (seed {args.seed}), "
-             f"{meta['products']} products in scope. Faults: `{fault_text(faulty.faults)}`; "
-             f"translations take {args.translate_ms} ms in both passes. "
-             f"Finished {meta['finished']}.", "",
-             "| | fault-free | all faults |", "|---|---|---|"]
+    lines = [
+        f"Command: `{meta['command']}`",
+        "",
+        f"Workbook: {args.accounts} accounts, {meta['codes']} codes (seed {args.seed}), "
+        f"{meta['products']} products in scope. Faults: `{fault_text(faulty.faults)}`; "
+        f"translations take {args.translate_ms} ms in both passes. "
+        f"Finished {meta['finished']}.",
+        "",
+        "| | fault-free | all faults |",
+        "|---|---|---|",
+    ]
 
     def row(name: str, a: object, b: object) -> None:
         lines.append(f"| {name} | {a} | {b} |")
@@ -131,10 +169,12 @@ def report(args: argparse.Namespace, passes: list[Pass], meta: dict[str, object]
 
 
 def fault_text(f: Faults) -> str:
-    return (f"error_rate={f.error_rate} latency_ms={f.latency_ms} login_popup={f.login_popup} "
-            f"popup_rate={f.popup_rate} channel_talk={f.channel_talk} "
-            f"session_expiry_min={f.session_expiry_min} linger_modal_ms={f.linger_modal_ms} "
-            f"leak_mb_per_action={f.leak_mb_per_action}")
+    return (
+        f"error_rate={f.error_rate} latency_ms={f.latency_ms} login_popup={f.login_popup} "
+        f"popup_rate={f.popup_rate} channel_talk={f.channel_talk} "
+        f"session_expiry_min={f.session_expiry_min} linger_modal_ms={f.linger_modal_ms} "
+        f"leak_mb_per_action={f.leak_mb_per_action}"
+    )
 
 
 def exits(p: Pass) -> str:
@@ -169,8 +209,9 @@ def main(argv: list[str] | None = None) -> int:
     if folder.exists() and any(folder.iterdir()):  # an old simulator db or progress would taint the result
         sys.exit(f"soak: --dir {folder} is not empty; give a new or empty folder")
     folder.mkdir(parents=True, exist_ok=True)
-    workbook, codes, products = make_workbook(folder, args.accounts, args.codes, args.products, steps,
-                                              args.seed)
+    workbook, codes, products = make_workbook(
+        folder, args.accounts, args.codes, args.products, steps, args.seed
+    )
     print(f"soak: {folder}; {args.accounts} accounts, {codes} codes, {products} products", flush=True)
     mark = uuid.uuid4().hex
     clean, faulty = fault_sets(args.translate_ms)
@@ -178,8 +219,12 @@ def main(argv: list[str] | None = None) -> int:
     for p in passes:
         run_pass(p, folder / p.name.replace(" ", "-"), workbook, steps, args, mark)
     left = marked_browsers(mark)
-    meta = {"command": "python bench/soak.py " + " ".join(argv if argv is not None else sys.argv[1:]),
-            "codes": codes, "products": products, "finished": time.strftime("%Y-%m-%d %H:%M")}
+    meta = {
+        "command": "python bench/soak.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "codes": codes,
+        "products": products,
+        "finished": time.strftime("%Y-%m-%d %H:%M"),
+    }
     text = report(args, passes, meta)
     if left:
         text += f"\n\nFAILURE: browser processes left behind: {left}"

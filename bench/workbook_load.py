@@ -66,8 +66,12 @@ def check_frames(frames) -> None:
     assert rows == ACCOUNTS * CODES, rows
 
 
-def render(path: Path, ours_runs: tuple[list[float], list[float]],
-           theirs_runs: tuple[list[float], list[float]], command: str) -> str:
+def render(
+    path: Path,
+    ours_runs: tuple[list[float], list[float]],
+    theirs_runs: tuple[list[float], list[float]],
+    command: str,
+) -> str:
     (ours, ours_cpu), (theirs, theirs_cpu) = ours_runs, theirs_runs
     ours_m, theirs_m = statistics.median(ours), statistics.median(theirs)
     ours_c, theirs_c = statistics.median(ours_cpu), statistics.median(theirs_cpu)
@@ -76,28 +80,30 @@ def render(path: Path, ours_runs: tuple[list[float], list[float]],
     ok_ratio = "yes" if ratio >= TARGET_RATIO else "NO"
     size_mb = path.stat().st_size / 1e6
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return "\n".join([
-        SECTION,
-        "",
-        f"Command: `{command}`",
-        "",
-        f"File: {ACCOUNTS} task sheets x {CODES:,} rows = {ACCOUNTS * CODES:,} task rows, 19 columns, "
-        f"{size_mb:.1f} MB (written by `write_sample_workbook`, openpyxl inline strings).",
-        f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-        f"load average {load:.1f} at the end of the run (the machine is shared).",
-        "",
-        "| reader | runs | median wall (s) | min wall (s) | max wall (s) | median CPU (s) |",
-        "|---|---|---|---|---|---|",
-        f"| `stepbatch.workbook.load_workbook` (python-calamine + full validation) | {len(ours)} | "
-        f"{ours_m:.2f} | {min(ours):.2f} | {max(ours):.2f} | {ours_c:.2f} |",
-        f"| `pandas.read_excel(sheet_name=None, engine='openpyxl')` (no validation) | {len(theirs)} | "
-        f"{theirs_m:.2f} | {min(theirs):.2f} | {max(theirs):.2f} | {theirs_c:.2f} |",
-        "",
-        f"Speed-up (median wall): {ratio:.1f}x (target >= {TARGET_RATIO:.0f}x: {ok_ratio}); "
-        f"CPU: {theirs_c / ours_c:.1f}x. "
-        f"Median wall load {ours_m:.2f} s (target < {TARGET_S:.0f} s: {ok_time}).",
-        "",
-    ])
+    return "\n".join(
+        [
+            SECTION,
+            "",
+            f"Command: `{command}`",
+            "",
+            f"File: {ACCOUNTS} task sheets x {CODES:,} rows = {ACCOUNTS * CODES:,} task rows, 19 columns, "
+            f"{size_mb:.1f} MB (written by `write_sample_workbook`, openpyxl inline strings).",
+            f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
+            f"load average {load:.1f} at the end of the run (the machine is shared).",
+            "",
+            "| reader | runs | median wall (s) | min wall (s) | max wall (s) | median CPU (s) |",
+            "|---|---|---|---|---|---|",
+            f"| `stepbatch.workbook.load_workbook` (python-calamine + full validation) | {len(ours)} | "
+            f"{ours_m:.2f} | {min(ours):.2f} | {max(ours):.2f} | {ours_c:.2f} |",
+            f"| `pandas.read_excel(sheet_name=None, engine='openpyxl')` (no validation) | {len(theirs)} | "
+            f"{theirs_m:.2f} | {min(theirs):.2f} | {max(theirs):.2f} | {theirs_c:.2f} |",
+            "",
+            f"Speed-up (median wall): {ratio:.1f}x (target >= {TARGET_RATIO:.0f}x: {ok_ratio}); "
+            f"CPU: {theirs_c / ours_c:.1f}x. "
+            f"Median wall load {ours_m:.2f} s (target < {TARGET_S:.0f} s: {ok_time}).",
+            "",
+        ]
+    )
 
 
 def write_section(text: str) -> None:
@@ -125,7 +131,8 @@ def main() -> int:
     ours = time_runs("load_workbook", args.runs, lambda: load_workbook(path), check_book)
     theirs = time_runs("pandas.read_excel", args.pandas_runs, lambda: read_pandas(path), check_frames)
     command = ".venv/bin/python bench/workbook_load.py" + "".join(
-        f" {a}" for a in sys.argv[1:] if a != "--no-write")
+        f" {a}" for a in sys.argv[1:] if a != "--no-write"
+    )
     text = render(path, ours, theirs, command)
     print(text)
     if not args.no_write:

@@ -24,11 +24,22 @@ LOGIN_ROW = [EMAIL, PASSWORD, "김하늘", NICK]
 WORKBOOK = "tasks.xlsx"
 
 
-def task_row(code: object = "X12", server: object = "서버1-1", step: object = "step3",
-             target: object = "대기1", **commands: object) -> list[object]:
+def task_row(
+    code: object = "X12",
+    server: object = "서버1-1",
+    step: object = "step3",
+    target: object = "대기1",
+    **commands: object,
+) -> list[object]:
     """One task-sheet row in the standard layout; commands by header name (image_delete=...)."""
-    values: dict[str, object] = {"provider_id": "shop1", "provider_code": code, "provider_gender": "여성",
-                                 "final_group": server, "target_group": target, "step2 or step3": step}
+    values: dict[str, object] = {
+        "provider_id": "shop1",
+        "provider_code": code,
+        "provider_gender": "여성",
+        "final_group": server,
+        "target_group": target,
+        "step2 or step3": step,
+    }
     values.update(commands)
     return [values.get(h) for h in TASK_HEADERS]
 
@@ -45,8 +56,9 @@ def good_rows() -> list[list[object]]:
     ]
 
 
-def write_xlsx(path: Path, sheets: dict[str, Sequence[Sequence[object]]],
-               edit: Callable[[Workbook], None] | None = None) -> Path:
+def write_xlsx(
+    path: Path, sheets: dict[str, Sequence[Sequence[object]]], edit: Callable[[Workbook], None] | None = None
+) -> Path:
     book = Workbook()
     book.remove(book.active)
     for name, rows in sheets.items():
@@ -199,8 +211,9 @@ def formula_with_value(folder: Path) -> None:
     xml = parts[sheet].decode("utf-8")
     start = xml.index('<c r="B3"')
     end = xml.index("</c>", start) + len("</c>")
-    parts[sheet] = (xml[:start] + '<c r="B3" t="str"><f>CONCAT("Y","34")</f><v>Y34</v></c>'
-                    + xml[end:]).encode("utf-8")
+    parts[sheet] = (
+        xml[:start] + '<c r="B3" t="str"><f>CONCAT("Y","34")</f><v>Y34</v></c>' + xml[end:]
+    ).encode("utf-8")
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, data in parts.items():
             zf.writestr(name, data)
@@ -235,8 +248,10 @@ def million_rows(folder: Path, rows: int = 1_000_000) -> None:
             fh.write(_SHEET_TAIL)
 
 
-_SHEET_HEAD = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-               b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>')
+_SHEET_HEAD = (
+    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+)
 _SHEET_TAIL = b"</sheetData></worksheet>"
 
 
@@ -259,26 +274,46 @@ def _xlsx_boilerplate(zf: zipfile.ZipFile, sheets: list[tuple[str, int]]) -> Non
     main = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
     overrides = "".join(
         f'<Override PartName="/xl/worksheets/sheet{n}.xml" ContentType="application/'
-        f'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>' for _, n in sheets)
-    zf.writestr("[Content_Types].xml", (
-        '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
-        'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
-        'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName='
-        '"/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.'
-        f'sheet.main+xml"/>{overrides}</Types>'))
-    zf.writestr("_rels/.rels", (
-        '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/'
-        f'package/2006/relationships"><Relationship Id="rId1" Type="{main}/officeDocument" '
-        'Target="xl/workbook.xml"/></Relationships>'))
+        f'vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+        for _, n in sheets
+    )
+    zf.writestr(
+        "[Content_Types].xml",
+        (
+            '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+            'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+            'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName='
+            '"/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.'
+            f'sheet.main+xml"/>{overrides}</Types>'
+        ),
+    )
+    zf.writestr(
+        "_rels/.rels",
+        (
+            '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+            f'package/2006/relationships"><Relationship Id="rId1" Type="{main}/officeDocument" '
+            'Target="xl/workbook.xml"/></Relationships>'
+        ),
+    )
     sheet_tags = "".join(f'<sheet name="{escape(name)}" sheetId="{n}" r:id="rId{n}"/>' for name, n in sheets)
-    zf.writestr("xl/workbook.xml", (
-        '<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/'
-        f'spreadsheetml/2006/main" xmlns:r="{main}"><sheets>{sheet_tags}</sheets></workbook>'))
-    rels = "".join(f'<Relationship Id="rId{n}" Type="{main}/worksheet" Target="worksheets/sheet{n}.xml"/>'
-                   for _, n in sheets)
-    zf.writestr("xl/_rels/workbook.xml.rels", (
-        '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/'
-        f'package/2006/relationships">{rels}</Relationships>'))
+    zf.writestr(
+        "xl/workbook.xml",
+        (
+            '<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/'
+            f'spreadsheetml/2006/main" xmlns:r="{main}"><sheets>{sheet_tags}</sheets></workbook>'
+        ),
+    )
+    rels = "".join(
+        f'<Relationship Id="rId{n}" Type="{main}/worksheet" Target="worksheets/sheet{n}.xml"/>'
+        for _, n in sheets
+    )
+    zf.writestr(
+        "xl/_rels/workbook.xml.rels",
+        (
+            '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+            f'package/2006/relationships">{rels}</Relationships>'
+        ),
+    )
 
 
 # --- state folders ----------------------------------------------------------------------------------------
@@ -339,8 +374,14 @@ def corrupt_journal(path: Path) -> None:
     """A journal whose first of two lines is garbage (a torn *last* line is tolerated, this is not)."""
     journal = path.with_name(path.stem + ".journal.jsonl")
     data = json.loads(path.read_text(encoding="utf-8"))
-    good = json.dumps({"g": data["generation"], "ts": "2026-01-01T00:00:00+00:00", "op": "meta",
-                       "set": {"current_batch_start_time": "2026-01-01T00:00:00+00:00"}})
+    good = json.dumps(
+        {
+            "g": data["generation"],
+            "ts": "2026-01-01T00:00:00+00:00",
+            "op": "meta",
+            "set": {"current_batch_start_time": "2026-01-01T00:00:00+00:00"},
+        }
+    )
     journal.write_text("{not json at all\n" + good + "\n", encoding="utf-8")
 
 

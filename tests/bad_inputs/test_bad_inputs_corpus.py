@@ -95,8 +95,9 @@ def drop_permission_override() -> None:
             raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP) failed")
 
 
-def run_cli(args: list[str], env: dict[str, str], *, obey_permissions: bool,
-            fsize_limit: int | None) -> tuple[int, str, str, float]:
+def run_cli(
+    args: list[str], env: dict[str, str], *, obey_permissions: bool, fsize_limit: int | None
+) -> tuple[int, str, str, float]:
     """Run `python -m stepbatch ARGS`; returns exit code, stdout, stderr and the child's peak RSS (MB).
     Output goes through pipes (not files): a file-size limit must not cut it."""
 
@@ -106,11 +107,18 @@ def run_cli(args: list[str], env: dict[str, str], *, obey_permissions: bool,
         if obey_permissions:
             drop_permission_override()
 
-    proc = subprocess.Popen([sys.executable, "-m", "stepbatch", *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env=env, preexec_fn=limits)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "stepbatch", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        preexec_fn=limits,
+    )
     chunks: dict[str, bytes] = {}
-    readers = [threading.Thread(target=lambda n=n, s=s: chunks.__setitem__(n, s.read()))
-               for n, s in (("out", proc.stdout), ("err", proc.stderr))]
+    readers = [
+        threading.Thread(target=lambda n=n, s=s: chunks.__setitem__(n, s.read()))
+        for n, s in (("out", proc.stdout), ("err", proc.stderr))
+    ]
     for reader in readers:
         reader.start()
     timer = threading.Timer(CLI_TIMEOUT_S, proc.kill)
@@ -122,8 +130,12 @@ def run_cli(args: list[str], env: dict[str, str], *, obey_permissions: bool,
     for reader in readers:
         reader.join()
     proc.returncode = os.waitstatus_to_exitcode(status)
-    return (proc.returncode, chunks["out"].decode("utf-8"), chunks["err"].decode("utf-8"),
-            usage.ru_maxrss / 1024)
+    return (
+        proc.returncode,
+        chunks["out"].decode("utf-8"),
+        chunks["err"].decode("utf-8"),
+        usage.ru_maxrss / 1024,
+    )
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
@@ -135,8 +147,14 @@ def test_bad_input(case: Case, tmp_path: Path, live_url: str, dead_url: str) -> 
         case.build(folder)
     spy, marker = write_spy(tools)
     (tools / "empty-path").mkdir()
-    values = {"wb": str(folder / case.workbook), "state": str(folder / "state"), "url": live_url,
-              "dead": dead_url, "spy": str(spy), "empty": str(tools / "empty-path")}
+    values = {
+        "wb": str(folder / case.workbook),
+        "state": str(folder / "state"),
+        "url": live_url,
+        "dead": dead_url,
+        "spy": str(spy),
+        "empty": str(tools / "empty-path"),
+    }
     args = [a.format(**values) for a in case.args]
     env = {**os.environ, "PYTHONIOENCODING": "utf-8", "COLUMNS": "400", "NO_COLOR": "1"}
     env.update({k: v.format(**values) for k, v in case.env.items()})
@@ -144,8 +162,9 @@ def test_bad_input(case: Case, tmp_path: Path, live_url: str, dead_url: str) -> 
         make_read_only(folder / case.read_only)
     before = snapshot(folder)
 
-    code, out, err, rss_mb = run_cli(args, env, obey_permissions=case.read_only is not None,
-                                     fsize_limit=case.fsize_limit)
+    code, out, err, rss_mb = run_cli(
+        args, env, obey_permissions=case.read_only is not None, fsize_limit=case.fsize_limit
+    )
 
     shown = f"exit {code}\nstderr: {err}\nstdout: {out[-2000:]}"
     assert code == case.code, shown

@@ -155,8 +155,10 @@ def test_transient_until_attempts_run_out_fails_the_unit_and_goes_on(h: Harness)
     assert len(h.processor.captures) == 3 and h.of("error")[0]["screenshot"].startswith("artifacts/")
     assert (summary.run_dir / h.of("error")[0]["html"]).exists()
     # where it was raised (the processor, not the engine), and the whole traceback in the run's log
-    assert all(e["where"].startswith("engine_fakes.py:") and e["where"].endswith(" _maybe_fault")
-               for e in h.of("error"))
+    assert all(
+        e["where"].startswith("engine_fakes.py:") and e["where"].endswith(" _maybe_fault")
+        for e in h.of("error")
+    )
     run_log = (summary.run_dir / "run.log").read_text(encoding="utf-8")
     assert run_log.count(f"traceback of the Transient error in X03@{SERVER}") == 3
     assert "ValueError: unexpected" in run_log

@@ -18,12 +18,32 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_short_chaos_loses_and_repeats_nothing(tmp_path: Path) -> None:
     # seed 7 with 2 codes gives one account 10 step3 products over 2 codes: small enough for < 2 min
-    cmd = [sys.executable, str(ROOT / "bench" / "chaos.py"), "--seed", "7", "--accounts", "1", "--codes", "2",
-           "--products", "8", "--kills", "3", "--browser-kills", "1", "--sigints", "1", "--step", "step3",
-           "--dir", str(tmp_path / "chaos")]
+    cmd = [
+        sys.executable,
+        str(ROOT / "bench" / "chaos.py"),
+        "--seed",
+        "7",
+        "--accounts",
+        "1",
+        "--codes",
+        "2",
+        "--products",
+        "8",
+        "--kills",
+        "3",
+        "--browser-kills",
+        "1",
+        "--sigints",
+        "1",
+        "--step",
+        "step3",
+        "--dir",
+        str(tmp_path / "chaos"),
+    ]
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
-    proc = subprocess.run(cmd, capture_output=True, text=True, encoding="utf-8", env=env, timeout=900,
-                          check=False)
+    proc = subprocess.run(
+        cmd, capture_output=True, text=True, encoding="utf-8", env=env, timeout=900, check=False
+    )
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-4000:]
     assert re.search(r"verified (\d+) products: 0 missing, 0 repeated, 0 unexpected", out), out[-4000:]

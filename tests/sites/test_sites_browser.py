@@ -130,8 +130,12 @@ def test_translating_every_image_survives_a_popup_after_every_action(tmp_path: P
 
         conn = sqlite3.connect(sim.db_path)
         try:
-            audit = [json.loads(args) for (args,) in conn.execute(
-                "SELECT args FROM audit WHERE product=? AND op='image_translate'", (product,))]
+            audit = [
+                json.loads(args)
+                for (args,) in conn.execute(
+                    "SELECT args FROM audit WHERE product=? AND op='image_translate'", (product,)
+                )
+            ]
             row = conn.execute("SELECT detail FROM products WHERE id=?", (product,)).fetchone()
             detail = json.loads(row[0])
         finally:
@@ -191,8 +195,12 @@ def test_the_group_modal_confirms_again_after_a_5xx(tmp_path: Path, session):
         site.h.wait_js("() => !document.querySelector('.ant-modal')")
         conn = sqlite3.connect(sim.db_path)
         try:
-            groups = {r[0] for r in conn.execute(
-                f"SELECT grp FROM products WHERE id IN ({','.join('?' * len(rows))})", rows)}
+            groups = {
+                r[0]
+                for r in conn.execute(
+                    f"SELECT grp FROM products WHERE id IN ({','.join('?' * len(rows))})", rows
+                )
+            }
         finally:
             conn.close()
         assert len(failed) == 1 and groups == {unit.target_group}

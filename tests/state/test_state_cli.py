@@ -18,8 +18,15 @@ ENV = {**os.environ, "PYTHONUTF8": "1"}
 
 
 def cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "stepbatch", *args], capture_output=True, text=True,
-                          encoding="utf-8", input=stdin, env=ENV, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "stepbatch", *args],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        input=stdin,
+        env=ENV,
+        timeout=60,
+    )
 
 
 def make_store(state_dir: Path, account: str = "ABC") -> ProgressStore:
@@ -71,8 +78,18 @@ def test_reset_refuses_without_a_terminal_and_without_yes(state_dir: Path) -> No
 
 def test_reset_archives(state_dir: Path) -> None:
     store = make_store(state_dir)
-    result = cli("reset", "--account", "ABC", "--step", "step3", "--server", SERVER, "--yes",
-                 "--state-dir", str(state_dir))
+    result = cli(
+        "reset",
+        "--account",
+        "ABC",
+        "--step",
+        "step3",
+        "--server",
+        SERVER,
+        "--yes",
+        "--state-dir",
+        str(state_dir),
+    )
     assert result.returncode == 0, result.stderr
     assert not store.path.exists()
     (archived,) = (store.path.parent / "archive").glob("step3-서버2-1-*.json")
@@ -82,8 +99,19 @@ def test_reset_archives(state_dir: Path) -> None:
 
 def test_reset_failed_only(state_dir: Path) -> None:
     make_store(state_dir)
-    result = cli("reset", "--account", "ABC", "--step", "step3", "--server", SERVER, "--failed-only", "--yes",
-                 "--state-dir", str(state_dir))
+    result = cli(
+        "reset",
+        "--account",
+        "ABC",
+        "--step",
+        "step3",
+        "--server",
+        SERVER,
+        "--failed-only",
+        "--yes",
+        "--state-dir",
+        str(state_dir),
+    )
     assert result.returncode == 0, result.stderr
     assert "1 failed unit(s)" in result.stdout
     unit = ProgressStore.open(state_dir, "ABC", "step3", SERVER, readonly=True).units[f"A1@{SERVER}"]
@@ -93,8 +121,18 @@ def test_reset_failed_only(state_dir: Path) -> None:
 def test_reset_while_running_or_missing(state_dir: Path) -> None:
     store = make_store(state_dir)
     with AccountLock(state_dir, "ABC", "step3"):
-        busy = cli("reset", "--account", "ABC", "--step", "step3", "--server", SERVER, "--yes",
-                   "--state-dir", str(state_dir))
+        busy = cli(
+            "reset",
+            "--account",
+            "ABC",
+            "--step",
+            "step3",
+            "--server",
+            SERVER,
+            "--yes",
+            "--state-dir",
+            str(state_dir),
+        )
     assert busy.returncode == 3 and "account ABC is already running step3" in busy.stderr
     assert store.path.exists()
     missing = cli("reset", "--account", "XYZ", "--step", "step3", "--yes", "--state-dir", str(state_dir))

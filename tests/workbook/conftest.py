@@ -19,11 +19,17 @@ def make_book(tmp_path: Path) -> Callable[..., Path]:
     """
     counter = iter(range(1000))
 
-    def make(tasks: dict[str, Rows], login: Rows | None = None, header: Sequence[object] | str | None = "std",
-             extra: dict[str, Rows] | None = None) -> Path:
+    def make(
+        tasks: dict[str, Rows],
+        login: Rows | None = None,
+        header: Sequence[object] | str | None = "std",
+        extra: dict[str, Rows] | None = None,
+    ) -> Path:
         if login is None:
-            login = [[f"seller{i:02d}@example.com", f"pw-{i}", "김하늘", nick]
-                     for i, nick in enumerate(tasks, start=1)]
+            login = [
+                [f"seller{i:02d}@example.com", f"pw-{i}", "김하늘", nick]
+                for i, nick in enumerate(tasks, start=1)
+            ]
         sheets: dict[str, Rows] = {"login_id": [LOGIN_HEADER, *login]}
         for name, rows in tasks.items():
             head = list(TASK_HEADERS) if header == "std" else header

@@ -15,18 +15,25 @@ PASSWORD = "s3cret-Passw0rd!"
 
 @pytest.fixture
 def book(make_book):
-    login = [["seller01@example.com", PASSWORD, "김하늘", "ABC"],
-             ["seller02@example.com", "other-pw", "이서준", "DEF"],
-             ["seller03@example.com", "third-pw", "박지우", "GHI"]]
+    login = [
+        ["seller01@example.com", PASSWORD, "김하늘", "ABC"],
+        ["seller02@example.com", "other-pw", "이서준", "DEF"],
+        ["seller03@example.com", "third-pw", "박지우", "GHI"],
+    ]
     return load_workbook(make_book({"ABC": [task_row("X12")], "DEF": [task_row("Y34")]}, login=login))
 
 
-@pytest.mark.parametrize("spec", ["seller02@example.com", "SELLER02@example.com", "DEF", "def", "account_2",
-                                  " DEF "])
+@pytest.mark.parametrize(
+    "spec", ["seller02@example.com", "SELLER02@example.com", "DEF", "def", "account_2", " DEF "]
+)
 def test_account_by_email_nickname_or_row(book, spec) -> None:
     account = book.account(spec)
     assert (account.email, account.nickname, account.operator, account.index) == (
-        "seller02@example.com", "DEF", "이서준", 2)
+        "seller02@example.com",
+        "DEF",
+        "이서준",
+        2,
+    )
     assert account.virtual_id == "account_2"
 
 
@@ -57,8 +64,16 @@ def test_password_is_a_secret_everywhere(book, caplog) -> None:
     account = book.account("ABC")
     assert isinstance(account.password, Secret)
     assert account.password.reveal() == PASSWORD
-    shown = [repr(account), str(account), f"{account}", f"{account.password}", f"{account.password!r}",
-             f"{account.password:>20}", str(account.password), "{}".format(account.password)]  # noqa: UP032
+    shown = [
+        repr(account),
+        str(account),
+        f"{account}",
+        f"{account.password}",
+        f"{account.password!r}",
+        f"{account.password:>20}",
+        str(account.password),
+        "{}".format(account.password),  # noqa: UP032 (str.format is a path of its own)
+    ]
     assert all(PASSWORD not in text for text in shown)
     with caplog.at_level(logging.INFO):
         logging.getLogger("test").info("login %s with %s / %r", account.email, account.password, account)
@@ -85,8 +100,10 @@ def test_missing_password_is_a_problem_unless_env_is_set(make_book, monkeypatch)
 
 
 def test_password_is_never_normalised_or_echoed(make_book) -> None:
-    login = [["seller01@example.com", " Ｐw ", "김하늘", "ABC"],
-             ["seller01@example.com", PASSWORD, "x", "DEF"]]
+    login = [
+        ["seller01@example.com", " Ｐw ", "김하늘", "ABC"],
+        ["seller01@example.com", PASSWORD, "x", "DEF"],
+    ]
     book = load_workbook(make_book({"ABC": [task_row("X12")], "DEF": [task_row("X12")]}, login=login))
     assert book.account("ABC").password.reveal() == " Ｐw "
     (dup,) = book.problems

@@ -15,8 +15,15 @@ from stepbatch.workbook import load_workbook
 
 def stepbatch(*args: object, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     env = os.environ | {"COLUMNS": "250", "PYTHONIOENCODING": "utf-8"}
-    return subprocess.run([sys.executable, "-m", "stepbatch", *map(str, args)], capture_output=True,
-                          text=True, encoding="utf-8", env=env, cwd=cwd, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "stepbatch", *map(str, args)],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=env,
+        cwd=cwd,
+        timeout=120,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -76,13 +83,23 @@ def test_selection_filters(books) -> None:
     book = load_workbook(books["clean"])
     account = book.accounts[1]
     server = book.servers(account, "step3")[0]
-    result = stepbatch("validate", books["clean"], "--account", account.nickname, "--step", "step3",
-                       "--server", server, "--json")
+    result = stepbatch(
+        "validate",
+        books["clean"],
+        "--account",
+        account.nickname,
+        "--step",
+        "step3",
+        "--server",
+        server,
+        "--json",
+    )
     assert result.returncode == 0, result.stderr
     (entry,) = json.loads(result.stdout)["accounts"]
     units = len(book.units(account, "step3", server))
-    assert entry["steps"] == {"step3": {"units": units,
-                                        "servers": {server: {"units": units, "rows_with_errors": 0}}}}
+    assert entry["steps"] == {
+        "step3": {"units": units, "servers": {server: {"units": units, "rows_with_errors": 0}}}
+    }
 
 
 def test_dirty_selection_shows_only_its_problems(books) -> None:
@@ -93,11 +110,14 @@ def test_dirty_selection_shows_only_its_problems(books) -> None:
     assert result.returncode == 1 and {p["sheet"] for p in doc["problems"]} == {nick}
 
 
-@pytest.mark.parametrize(("args", "fragment"), [
-    (["--account", "nobody@example.com"], "choose one of: seller01@example.com"),
-    (["--step", "step9"], "--step: unknown step 'step9'"),
-    (["--server", "서버9"], "--server: no step2/step3 rows for server '서버9'"),
-])
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--account", "nobody@example.com"], "choose one of: seller01@example.com"),
+        (["--step", "step9"], "--step: unknown step 'step9'"),
+        (["--server", "서버9"], "--server: no step2/step3 rows for server '서버9'"),
+    ],
+)
 def test_bad_arguments_exit_2_with_one_line(books, args, fragment) -> None:
     result = stepbatch("validate", books["clean"], *args)
     assert result.returncode == 2

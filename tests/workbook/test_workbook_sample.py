@@ -90,9 +90,14 @@ def test_refuses_to_overwrite_unless_forced(tmp_path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["wb.xlsx"]  # no temp file left
 
 
-@pytest.mark.parametrize(("kwargs", "fragment"), [
-    ({"accounts": 0}, "--accounts"), ({"codes": 0}, "--codes"), ({"step2_share": 1.5}, "--step2-share"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "fragment"),
+    [
+        ({"accounts": 0}, "--accounts"),
+        ({"codes": 0}, "--codes"),
+        ({"step2_share": 1.5}, "--step2-share"),
+    ],
+)
 def test_bad_arguments(tmp_path, kwargs, fragment) -> None:
     with pytest.raises(UserError, match=fragment):
         write_sample_workbook(tmp_path / "wb.xlsx", **kwargs)

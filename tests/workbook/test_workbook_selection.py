@@ -15,9 +15,16 @@ from stepbatch.workbook import WorkbookError, load_workbook
 @pytest.fixture
 def book(make_book):
     rows = [
-        task_row("C30", server="서버2-1", target="대기2", image_delete="first:1/last:2",
-                 thumbnail_delete="first:4", option_image_copy="copy:2", image_translate="special:5",
-                 image_tag_insert="NO"),
+        task_row(
+            "C30",
+            server="서버2-1",
+            target="대기2",
+            image_delete="first:1/last:2",
+            thumbnail_delete="first:4",
+            option_image_copy="copy:2",
+            image_translate="special:5",
+            image_tag_insert="NO",
+        ),
         task_row("A10", server="서버1-1", image_translate="specific:all"),
         task_row("B20", server="서버2-1", target="대기2"),
         task_row("S01", server="서버1", step="step2", target="서버1"),
@@ -38,8 +45,13 @@ def test_units_of_a_step_in_sheet_order(book) -> None:
 
 def test_ops_follow_column_order_h_to_o_and_no_is_dropped(book) -> None:
     unit = book.units("ABC", "step3", "서버2-1")[0]
-    assert unit.plan() == ["image_delete first:1", "image_delete last:2", "thumbnail_delete first:4",
-                           "option_image_copy copy:2", "image_translate special:5"]
+    assert unit.plan() == [
+        "image_delete first:1",
+        "image_delete last:2",
+        "thumbnail_delete first:4",
+        "option_image_copy copy:2",
+        "image_translate special:5",
+    ]
     assert unit.target_group == "대기2"
 
 
@@ -110,12 +122,15 @@ def test_normalised_values_are_used_and_reported(make_book) -> None:
     assert flagged == {("B", "warning"), ("D", "warning"), ("E", "warning"), ("F", "warning")}
 
 
-@pytest.mark.parametrize(("code", "message"), [
-    (None, "provider_code is blank"),
-    (123, "provider_code is a number"),
-    (12.5, "provider_code is a number"),
-    ("X 12", "provider_code contains spaces"),
-])
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        (None, "provider_code is blank"),
+        (123, "provider_code is a number"),
+        (12.5, "provider_code is a number"),
+        ("X 12", "provider_code contains spaces"),
+    ],
+)
 def test_blank_numeric_or_spaced_codes_are_errors(make_book, code, message) -> None:
     book = load_workbook(make_book({"ABC": [task_row(code), task_row("Y34")]}))
     (problem,) = book.problems
@@ -149,10 +164,16 @@ def test_formula_cells_read_their_cached_value(make_book, tmp_path) -> None:
             data = src.read(item.filename)
             if item.filename == "xl/worksheets/sheet2.xml":
                 text = data.decode()
-                text = re.sub(r'<c r="B2"><f>(.*?)</f><v\s*/?>(</v>)?</c>',
-                              r'<c r="B2" t="str"><f>\1</f><v>X12</v></c>', text)
-                text = re.sub(r'<c r="H2"><f>(.*?)</f><v\s*/?>(</v>)?</c>',
-                              r'<c r="H2" t="str"><f>\1</f><v>first:2</v></c>', text)
+                text = re.sub(
+                    r'<c r="B2"><f>(.*?)</f><v\s*/?>(</v>)?</c>',
+                    r'<c r="B2" t="str"><f>\1</f><v>X12</v></c>',
+                    text,
+                )
+                text = re.sub(
+                    r'<c r="H2"><f>(.*?)</f><v\s*/?>(</v>)?</c>',
+                    r'<c r="H2" t="str"><f>\1</f><v>first:2</v></c>',
+                    text,
+                )
                 assert text.count("<v>X12</v>") == 1 and text.count("<v>first:2</v>") == 1
                 data = text.encode()
             dst.writestr(item, data)
@@ -163,15 +184,20 @@ def test_formula_cells_read_their_cached_value(make_book, tmp_path) -> None:
 def test_repeated_values_are_still_checked_on_every_row(make_book) -> None:
     """Rows that reuse values already seen clean must not hide a new problem (the reader's cache)."""
     clean = [task_row(f"A{i:02d}", image_delete="first:1", thumbnail_delete="first:2") for i in range(5)]
-    rows = [*clean,
-            task_row("B01", image_delete="copy2", thumbnail_delete="first:2"),
-            task_row("B02 ", image_delete="first:1", thumbnail_delete="first:2"),
-            task_row("S01", step="step2", target="서버1"),
-            task_row("S02", step="step2", target="서버1", image_delete="first:1"),
-            task_row("B03", image_delete="first:1", thumbnail_delete="first:2", image_tag_insert="YES")]
+    rows = [
+        *clean,
+        task_row("B01", image_delete="copy2", thumbnail_delete="first:2"),
+        task_row("B02 ", image_delete="first:1", thumbnail_delete="first:2"),
+        task_row("S01", step="step2", target="서버1"),
+        task_row("S02", step="step2", target="서버1", image_delete="first:1"),
+        task_row("B03", image_delete="first:1", thumbnail_delete="first:2", image_tag_insert="YES"),
+    ]
     book = load_workbook(make_book({"ABC": rows}))
     assert [(p.row, p.column, p.severity) for p in book.problems] == [
-        (7, "H", "error"), (8, "B", "warning"), (10, "H", "warning")]
+        (7, "H", "error"),
+        (8, "B", "warning"),
+        (10, "H", "warning"),
+    ]
     units = {u.provider_code: u for u in book.units("ABC", "step3", strict=False)}
     assert "B01" not in units and units["B02"].plan() == units["A00"].plan()
     assert units["B03"].plan()[-1] == "image_tag_insert YES"

@@ -13,11 +13,22 @@ LOGIN_HEADER = ["id", "password", "operator", "sheet_nickname"]
 Rows = Sequence[Sequence[object]]
 
 
-def task_row(code: object = "X12", server: object = "서버1-1", step: object = "step3",
-             target: object = "대기1", **commands: object) -> list[object]:
+def task_row(
+    code: object = "X12",
+    server: object = "서버1-1",
+    step: object = "step3",
+    target: object = "대기1",
+    **commands: object,
+) -> list[object]:
     """One task-sheet row in the standard layout; commands by header name (image_delete=...)."""
-    values: dict[str, object] = {"provider_id": "shop1", "provider_code": code, "provider_gender": "여성",
-                                 "final_group": server, "target_group": target, "step2 or step3": step}
+    values: dict[str, object] = {
+        "provider_id": "shop1",
+        "provider_code": code,
+        "provider_gender": "여성",
+        "final_group": server,
+        "target_group": target,
+        "step2 or step3": step,
+    }
     values.update(commands)
     return [values.get(h) for h in TASK_HEADERS]
 

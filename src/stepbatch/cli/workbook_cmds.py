@@ -13,8 +13,10 @@ from rich.table import Table
 from stepbatch.errors import EXIT_OK, EXIT_PROBLEMS
 from stepbatch.workbook.report import ValidationReport, build_report
 
-PRODUCTS_NOTE = ("Counts are units (provider codes); how many products each code finds is only known "
-                 "when the site is searched.")
+PRODUCTS_NOTE = (
+    "Counts are units (provider codes); how many products each code finds is only known "
+    "when the site is searched."
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -51,8 +53,14 @@ def _print_report(report: ValidationReport) -> None:
         for p in report.problems:
             column = f"{p.column or ''} {p.header or ''}".strip()
             style = "red" if p.is_error else "yellow"
-            table.add_row(f"[{style}]{p.severity}[/]", p.sheet, str(p.row or ""), column,
-                          _short(p.value or ""), p.message)
+            table.add_row(
+                f"[{style}]{p.severity}[/]",
+                p.sheet,
+                str(p.row or ""),
+                column,
+                _short(p.value or ""),
+                p.message,
+            )
         console.print(table)
     summary = Table(title="Units per account, step and server")
     for name in ("account", "sheet", "step", "server", "units", "rows with errors"):
@@ -61,14 +69,21 @@ def _print_report(report: ValidationReport) -> None:
         if not acc.has_sheet:
             summary.add_row(f"{acc.virtual_id} {acc.email}", acc.nickname, "-", "-", "-", "no task sheet")
         for (step, server), counts in acc.counts.items():
-            summary.add_row(f"{acc.virtual_id} {acc.email}", acc.nickname, step, server,
-                            str(counts.units), str(counts.bad_rows or ""))
+            summary.add_row(
+                f"{acc.virtual_id} {acc.email}",
+                acc.nickname,
+                step,
+                server,
+                str(counts.units),
+                str(counts.bad_rows or ""),
+            )
     console.print(summary)
     console.print(PRODUCTS_NOTE)
     errors = sum(p.is_error for p in report.problems)
     warnings = len(report.problems) - errors
-    console.print("OK: no problems found." if not report.problems
-                  else f"{errors} error(s), {warnings} warning(s).")
+    console.print(
+        "OK: no problems found." if not report.problems else f"{errors} error(s), {warnings} warning(s)."
+    )
 
 
 def _short(text: str, limit: int = 40) -> str:
@@ -87,7 +102,8 @@ def sample_workbook(
     """Write a realistic fake operators' workbook (fake emails and passwords, Korean group names)."""
     from stepbatch.workbook.sample import write_sample_workbook
 
-    path = write_sample_workbook(out, accounts=accounts, codes=codes, seed=seed, dirty=dirty,
-                                 step2_share=step2_share, force=force)
+    path = write_sample_workbook(
+        out, accounts=accounts, codes=codes, seed=seed, dirty=dirty, step2_share=step2_share, force=force
+    )
     kind = "dirty " if dirty else ""
     typer.echo(f"wrote {kind}sample workbook {path} ({accounts} account(s) x {codes} codes, seed {seed})")

@@ -91,14 +91,17 @@ class AccountLock:
             what = holder.describe() if holder else "a step (holder unknown)"
             raise AccountBusy(f"account {self.account} is already running {what}") from None
         except OSError as exc:  # read-only or full state folder
-            raise UserError(f"{self.lock_path}: cannot take the run lock of account {self.account} "
-                            f"({exc.strerror or exc})") from None
+            raise UserError(
+                f"{self.lock_path}: cannot take the run lock of account {self.account} "
+                f"({exc.strerror or exc})"
+            ) from None
         try:
             self._write_holder()
         except OSError as exc:
             self.release()
-            raise UserError(f"{self.info_path}: cannot write the run lock's holder file "
-                            f"({exc.strerror or exc})") from None
+            raise UserError(
+                f"{self.info_path}: cannot write the run lock's holder file ({exc.strerror or exc})"
+            ) from None
 
     def _write_holder(self) -> None:
         me = psutil.Process()

@@ -300,8 +300,10 @@ def _check_writable(paths: StorePaths) -> None:
         folder = folder.parent
     for target in (folder, *(f for f in paths.all_files() if f.exists())):
         if not os.access(target, os.W_OK):
-            raise UserError(f"{target}: not writable, so the progress cannot be recorded "
-                            "(check the permissions of the state folder)")
+            raise UserError(
+                f"{target}: not writable, so the progress cannot be recorded "
+                "(check the permissions of the state folder)"
+            )
 
 
 class ProgressStore:

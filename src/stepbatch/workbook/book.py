@@ -16,9 +16,16 @@ from stepbatch.workbook.tasks import STEPS, TaskRow, TaskSheet, display, read_ta
 
 LOGIN_SHEET = "login_id"
 PASSWORD_ENV = "STEPBATCH_PASSWORD_{}"
-_LOGIN_FIELDS = {"id": "email", "email": "email", "loginid": "email", "password": "password",
-                 "pw": "password", "operator": "operator", "sheetnickname": "nickname",
-                 "nickname": "nickname"}
+_LOGIN_FIELDS = {
+    "id": "email",
+    "email": "email",
+    "loginid": "email",
+    "password": "password",
+    "pw": "password",
+    "operator": "operator",
+    "sheetnickname": "nickname",
+    "nickname": "nickname",
+}
 _LOGIN_POSITIONS = {"email": 0, "password": 1, "operator": 2, "nickname": 3}
 _NICKNAME = re.compile(r"^[A-Z]{3}$")
 
@@ -56,8 +63,9 @@ class Workbook:
         sheet = self._sheet(account)
         return list(dict.fromkeys(r.server for r in sheet.rows if r.step == step and r.server))
 
-    def units(self, account: str | Account, step: str, server: str | None = None, *,
-              strict: bool = True) -> list[Unit]:
+    def units(
+        self, account: str | Account, step: str, server: str | None = None, *, strict: bool = True
+    ) -> list[Unit]:
         """The units of `step` (optionally one server), one per provider code and server, in sheet order.
 
         With `strict` (the default) any error in the selected rows raises `WorkbookError`; without it
@@ -82,21 +90,33 @@ class Workbook:
     def bad_row_count(self, account: str | Account, step: str, server: str | None = None) -> int:
         """How many rows of step (and server) `units(strict=False)` leaves out because of errors."""
         sheet = self._sheet(account)
-        return sum(1 for r in sheet.rows if r.step == step and (server is None or r.server == server)
-                   and (sheet.blocking or r.row in sheet.bad_rows))
+        return sum(
+            1
+            for r in sheet.rows
+            if r.step == step
+            and (server is None or r.server == server)
+            and (sheet.blocking or r.row in sheet.bad_rows)
+        )
 
-    def selection_problems(self, account: str | Account, step: str | None = None,
-                           server: str | None = None) -> list[Problem]:
+    def selection_problems(
+        self, account: str | Account, step: str | None = None, server: str | None = None
+    ) -> list[Problem]:
         """Problems of login_id and of the account's sheet, limited to the rows of step/server."""
         entry = self._entry(account)
         own = [p for p in self.problems if p.sheet == LOGIN_SHEET and p.row == entry.row]
         if entry.sheet is None:
             return own
-        rows = {r.row for r in entry.sheet.rows
-                if (step is None or r.step == step) and (server is None or r.server == server)}
+        rows = {
+            r.row
+            for r in entry.sheet.rows
+            if (step is None or r.step == step) and (server is None or r.server == server)
+        }
         sheet_level = step is None and server is None
-        return own + [p for p in entry.sheet.problems
-                      if p.sheet == entry.sheet.name and (sheet_level or p.row in rows or p.row in (None, 1))]
+        return own + [
+            p
+            for p in entry.sheet.problems
+            if p.sheet == entry.sheet.name and (sheet_level or p.row in rows or p.row in (None, 1))
+        ]
 
     # internals
 
@@ -109,33 +129,41 @@ class Workbook:
             if wanted.lower() in (acc.email.lower(), acc.nickname.lower(), acc.virtual_id):
                 return entry
         choices = ", ".join(f"{a.email} ({a.nickname}, {a.virtual_id})" for a in self.accounts)
-        raise AccountNotFound(f"{self.path}: no account {spec!r} in {LOGIN_SHEET}; "
-                              f"choose one of: {choices or '(none)'}")
+        raise AccountNotFound(
+            f"{self.path}: no account {spec!r} in {LOGIN_SHEET}; choose one of: {choices or '(none)'}"
+        )
 
     def _sheet(self, account: str | Account | _AccountEntry) -> TaskSheet:
         entry = account if isinstance(account, _AccountEntry) else self._entry(account)
         if entry.sheet is None:
-            raise WorkbookError(f"{self.path}: no task sheet {entry.account.nickname!r} for account "
-                                f"{entry.account.email} ({LOGIN_SHEET} row {entry.row})")
+            raise WorkbookError(
+                f"{self.path}: no task sheet {entry.account.nickname!r} for account "
+                f"{entry.account.email} ({LOGIN_SHEET} row {entry.row})"
+            )
         return entry.sheet
 
     def _raise_on_login_errors(self, entry: _AccountEntry) -> None:
         """An account whose login_id row has an error (e.g. no password) cannot be run."""
         errors = [p for p in self.problems if p.sheet == LOGIN_SHEET and p.row == entry.row and p.is_error]
         if errors:
-            raise WorkbookError(f"{self.path}: {len(errors)} error(s) in {LOGIN_SHEET} row {entry.row} "
-                                f"({entry.account.nickname}), first: {errors[0].line()}")
+            raise WorkbookError(
+                f"{self.path}: {len(errors)} error(s) in {LOGIN_SHEET} row {entry.row} "
+                f"({entry.account.nickname}), first: {errors[0].line()}"
+            )
 
-    def _raise_on_errors(self, sheet: TaskSheet, selected: list[TaskRow], step: str,
-                         server: str | None) -> None:
+    def _raise_on_errors(
+        self, sheet: TaskSheet, selected: list[TaskRow], step: str, server: str | None
+    ) -> None:
         rows = {r.row for r in selected} & sheet.bad_rows
         errors = [p for p in sheet.problems if p.is_error and (p.row in rows or p.row in (None, 1))]
         if not errors and not sheet.blocking:
             return
         scope = f"{step} {server}" if server else step
         first = errors[0].line() if errors else "the header row cannot be trusted"
-        raise WorkbookError(f"{self.path}: {len(errors)} error(s) in the {scope} rows of sheet "
-                            f"{sheet.name!r}, first: {first} (run `stepbatch validate` for all)")
+        raise WorkbookError(
+            f"{self.path}: {len(errors)} error(s) in the {scope} rows of sheet "
+            f"{sheet.name!r}, first: {first} (run `stepbatch validate` for all)"
+        )
 
 
 def _group_units(nickname: str, sheet: TaskSheet, selected: list[TaskRow], step: str) -> list[Unit]:
@@ -147,9 +175,18 @@ def _group_units(nickname: str, sheet: TaskSheet, selected: list[TaskRow], step:
     units = []
     for (server, code), tasks in groups.items():
         head = tasks[0]
-        units.append(Unit(account=nickname, step=step, server=server, provider_code=code,
-                          target_group=head.target, ops=head.ops, sheet=sheet.name,
-                          rows=tuple(t.row for t in tasks)))
+        units.append(
+            Unit(
+                account=nickname,
+                step=step,
+                server=server,
+                provider_code=code,
+                target_group=head.target,
+                ops=head.ops,
+                sheet=sheet.name,
+                rows=tuple(t.row for t in tasks),
+            )
+        )
     return units
 
 
@@ -164,8 +201,10 @@ def _check_server(book: Workbook, entry: _AccountEntry, step: str, server: str) 
     clean = _norm(server)
     known = book.servers(entry.account, step)
     if clean not in known:
-        raise UserError(f"no {step} rows for server {server!r} in sheet {entry.account.nickname!r}; "
-                        f"servers: {', '.join(known) or '(none)'}")
+        raise UserError(
+            f"no {step} rows for server {server!r} in sheet {entry.account.nickname!r}; "
+            f"servers: {', '.join(known) or '(none)'}"
+        )
     return clean
 
 
@@ -207,9 +246,15 @@ def _read_accounts(rows: list[list[object]], problems: list[Problem]) -> list[tu
             continue
         for key in (account.email.lower(), account.nickname):
             if key in seen:
-                problems.append(_login_problem(row, fields, "nickname" if key == account.nickname
-                                               else "email", key,
-                                               f"duplicate of {LOGIN_SHEET} row {seen[key]}; row ignored"))
+                problems.append(
+                    _login_problem(
+                        row,
+                        fields,
+                        "nickname" if key == account.nickname else "email",
+                        key,
+                        f"duplicate of {LOGIN_SHEET} row {seen[key]}; row ignored",
+                    )
+                )
                 break
         else:
             seen[account.email.lower()] = seen[account.nickname] = row
@@ -229,38 +274,71 @@ def _login_columns(rows: list[list[object]], problems: list[Problem]) -> tuple[d
             if name not in fields:
                 problems.append(Problem(LOGIN_SHEET, 1, None, None, f"no {name} column in the header row"))
         return fields, 1
-    problems.append(Problem(LOGIN_SHEET, 1, "A", None, "no header row; reading A = id, B = password, "
-                            "C = operator, D = sheet_nickname", severity="warning"))
+    problems.append(
+        Problem(
+            LOGIN_SHEET,
+            1,
+            "A",
+            None,
+            "no header row; reading A = id, B = password, C = operator, D = sheet_nickname",
+            severity="warning",
+        )
+    )
     return dict(_LOGIN_POSITIONS), 0
 
 
-def _make_account(values: dict[str, str], row: int, start: int, fields: dict[str, int],
-                  problems: list[Problem]) -> Account | None:
+def _make_account(
+    values: dict[str, str], row: int, start: int, fields: dict[str, int], problems: list[Problem]
+) -> Account | None:
     email, nickname = values.get("email", ""), values.get("nickname", "").upper()
     for name, value in (("email", email), ("nickname", nickname)):
         if not value:
             problems.append(_login_problem(row, fields, name, None, f"{name} is blank; row ignored"))
             return None
     if "@" not in email:
-        problems.append(_login_problem(row, fields, "email", email, "login id is not an email address",
-                                       "warning"))
+        problems.append(
+            _login_problem(row, fields, "email", email, "login id is not an email address", "warning")
+        )
     if not _NICKNAME.match(nickname):
-        problems.append(_login_problem(row, fields, "nickname", nickname,
-                                       "sheet_nickname is usually 3 uppercase letters", "warning"))
+        problems.append(
+            _login_problem(
+                row, fields, "nickname", nickname, "sheet_nickname is usually 3 uppercase letters", "warning"
+            )
+        )
     password = os.environ.get(PASSWORD_ENV.format(nickname)) or values.get("password", "")
     if not password:
-        problems.append(_login_problem(row, fields, "password", None,
-                                       f"no password (fill it in or set {PASSWORD_ENV.format(nickname)})"))
-    return Account(email=email, password=Secret(password), operator=values.get("operator", ""),
-                   nickname=nickname, index=row - start)
+        problems.append(
+            _login_problem(
+                row,
+                fields,
+                "password",
+                None,
+                f"no password (fill it in or set {PASSWORD_ENV.format(nickname)})",
+            )
+        )
+    return Account(
+        email=email,
+        password=Secret(password),
+        operator=values.get("operator", ""),
+        nickname=nickname,
+        index=row - start,
+    )
 
 
-def _login_problem(row: int, fields: dict[str, int], name: str, value: str | None, message: str,
-                   severity: str = "error") -> Problem:
+def _login_problem(
+    row: int, fields: dict[str, int], name: str, value: str | None, message: str, severity: str = "error"
+) -> Problem:
     index = fields.get(name)
     # Never echo a password cell: value is None for it by construction.
-    return Problem(LOGIN_SHEET, row, letter(index) if index is not None else None, value, message,
-                   header={"email": "id", "nickname": "sheet_nickname"}.get(name, name), severity=severity)
+    return Problem(
+        LOGIN_SHEET,
+        row,
+        letter(index) if index is not None else None,
+        value,
+        message,
+        header={"email": "id", "nickname": "sheet_nickname"}.get(name, name),
+        severity=severity,
+    )
 
 
 def _raw(cells: list[object], index: int) -> object:
@@ -276,10 +354,25 @@ def _find_sheet(names: list[str], account: Account, row: int, problems: list[Pro
         return account.nickname
     for name in names:
         if _norm(name).upper() == account.nickname:
-            problems.append(Problem(name, None, None, None, f"sheet name {name!r} differs from the "
-                                    f"sheet_nickname {account.nickname!r} (spaces/case); used anyway",
-                                    severity="warning"))
+            problems.append(
+                Problem(
+                    name,
+                    None,
+                    None,
+                    None,
+                    f"sheet name {name!r} differs from the "
+                    f"sheet_nickname {account.nickname!r} (spaces/case); used anyway",
+                    severity="warning",
+                )
+            )
             return name
-    problems.append(Problem(LOGIN_SHEET, row, None, account.nickname,
-                            f"no task sheet named {account.nickname!r} for {account.email}"))
+    problems.append(
+        Problem(
+            LOGIN_SHEET,
+            row,
+            None,
+            account.nickname,
+            f"no task sheet named {account.nickname!r} for {account.email}",
+        )
+    )
     return None

@@ -85,36 +85,56 @@ def map_columns(sheet: str, rows: list[list[object]]) -> ColumnMap:
 def _positional(sheet: str) -> ColumnMap:
     cmap = ColumnMap(positions=dict(STANDARD_POSITION), has_header=False)
     cmap.problems.append(
-        Problem(sheet, 1, "A", None, "no header row found; reading the standard positions "
-                "(B = provider_code, D = final_group, E = target_group, F = step, H–O = commands)",
-                severity="warning")
+        Problem(
+            sheet,
+            1,
+            "A",
+            None,
+            "no header row found; reading the standard positions "
+            "(B = provider_code, D = final_group, E = target_group, F = step, H–O = commands)",
+            severity="warning",
+        )
     )
     return cmap
 
 
-def _choose_duplicate(sheet: str, name: str, indexes: list[int], rows: list[list[object]],
-                      cmap: ColumnMap) -> int:
+def _choose_duplicate(
+    sheet: str, name: str, indexes: list[int], rows: list[list[object]], cmap: ColumnMap
+) -> int:
     if len(indexes) == 1:
         return indexes[0]
     with_data = [i for i in indexes if _column_has_data(rows, i)]
     where = " and ".join(letter(i) for i in indexes)
     if len(with_data) <= 1:
         chosen = with_data[0] if with_data else indexes[0]
-        cmap.problems.append(Problem(
-            sheet, 1, letter(chosen), None,
-            f"header {name} appears in columns {where}; only {letter(chosen)} has data, reading it",
-            header=name, severity="warning"))
+        cmap.problems.append(
+            Problem(
+                sheet,
+                1,
+                letter(chosen),
+                None,
+                f"header {name} appears in columns {where}; only {letter(chosen)} has data, reading it",
+                header=name,
+                severity="warning",
+            )
+        )
         return chosen
     cmap.blocking = True
-    cmap.problems.append(Problem(
-        sheet, 1, letter(with_data[1]), None,
-        f"header {name} appears in columns {where} and more than one has data; "
-        "cannot tell which is meant (delete or rename the extra column)", header=name))
+    cmap.problems.append(
+        Problem(
+            sheet,
+            1,
+            letter(with_data[1]),
+            None,
+            f"header {name} appears in columns {where} and more than one has data; "
+            "cannot tell which is meant (delete or rename the extra column)",
+            header=name,
+        )
+    )
     return with_data[0]
 
 
-def _check_blank_headers(sheet: str, header: list[object], rows: list[list[object]],
-                         cmap: ColumnMap) -> None:
+def _check_blank_headers(sheet: str, header: list[object], rows: list[list[object]], cmap: ColumnMap) -> None:
     important = (*REQUIRED, *COMMAND_FIELDS)
     last_important = max((cmap.positions[c] for c in important if c in cmap.positions), default=-1)
     width = max((len(r) for r in rows), default=0)
@@ -124,12 +144,22 @@ def _check_blank_headers(sheet: str, header: list[object], rows: list[list[objec
         if not _column_has_data(rows, index):
             continue
         inside = index < last_important
-        cmap.problems.append(Problem(
-            sheet, 1, letter(index), None,
-            "column has data but no header" + (
-                "; it sits among the known columns, so later columns may be shifted "
-                "(name it or delete it)" if inside else "; it is ignored"),
-            severity="error" if inside else "warning"))
+        cmap.problems.append(
+            Problem(
+                sheet,
+                1,
+                letter(index),
+                None,
+                "column has data but no header"
+                + (
+                    "; it sits among the known columns, so later columns may be shifted "
+                    "(name it or delete it)"
+                    if inside
+                    else "; it is ignored"
+                ),
+                severity="error" if inside else "warning",
+            )
+        )
         cmap.blocking = cmap.blocking or bool(inside)
 
 
@@ -137,11 +167,18 @@ def _check_positions(sheet: str, cmap: ColumnMap) -> None:
     for name, index in sorted(cmap.positions.items(), key=lambda kv: kv[1]):
         expected = STANDARD_POSITION[name]
         if index != expected:
-            cmap.problems.append(Problem(
-                sheet, 1, letter(index), None,
-                f"{name} is in column {letter(index)}, expected {letter(expected)} "
-                "(read by its header; tools reading by position would misread it)",
-                header=name, severity="warning"))
+            cmap.problems.append(
+                Problem(
+                    sheet,
+                    1,
+                    letter(index),
+                    None,
+                    f"{name} is in column {letter(index)}, expected {letter(expected)} "
+                    "(read by its header; tools reading by position would misread it)",
+                    header=name,
+                    severity="warning",
+                )
+            )
 
 
 def _check_required(sheet: str, cmap: ColumnMap) -> None:
@@ -152,9 +189,16 @@ def _check_required(sheet: str, cmap: ColumnMap) -> None:
             cmap.problems.append(Problem(sheet, 1, None, None, f"no {shown!r} column in the header row"))
     for name in COMMAND_FIELDS:
         if name not in cmap.positions:
-            cmap.problems.append(Problem(
-                sheet, 1, None, None, f"no {name!r} column; no {name} operations will be read",
-                severity="warning"))
+            cmap.problems.append(
+                Problem(
+                    sheet,
+                    1,
+                    None,
+                    None,
+                    f"no {name!r} column; no {name} operations will be read",
+                    severity="warning",
+                )
+            )
 
 
 def _column_has_data(rows: list[list[object]], index: int) -> bool:

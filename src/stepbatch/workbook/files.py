@@ -33,9 +33,9 @@ def check_file(path: Path) -> None:
         if _ENCRYPTION_INFO in body:
             raise WorkbookError(
                 f"{path}: the workbook is password-protected (encrypted); "
-                "save an unprotected copy in Excel and use that")
-        raise WorkbookError(
-            f"{path}: old Excel 97-2003 (.xls) format; open it in Excel and save it as .xlsx")
+                "save an unprotected copy in Excel and use that"
+            )
+        raise WorkbookError(f"{path}: old Excel 97-2003 (.xls) format; open it in Excel and save it as .xlsx")
     if path.suffix.lower() == ".xls":
         raise WorkbookError(f"{path}: .xls files are not supported; save it as .xlsx")
     if not head.startswith(_ZIP_MAGIC):

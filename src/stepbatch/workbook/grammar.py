@@ -180,7 +180,7 @@ def suggest(part: str) -> str | None:
     if word is None:
         return None
     if letters.startswith(word):
-        rest = letters[len(word):] + rest
+        rest = letters[len(word) :] + rest
     numbers = re.findall(r"\d+", rest)
     if word in ("yes", "no"):
         return word.upper() if not rest.strip() else None

@@ -51,13 +51,23 @@ def _account_json(summary: AccountSummary) -> dict[str, object]:
         entry = steps.setdefault(step, {"units": 0, "servers": {}})
         entry["units"] += counts.units  # type: ignore[operator]
         entry["servers"][server] = {"units": counts.units, "rows_with_errors": counts.bad_rows}  # type: ignore[index]
-    return {"account": summary.virtual_id, "email": summary.email, "nickname": summary.nickname,
-            "operator": summary.operator, "task_sheet": summary.has_sheet, "steps": steps,
-            "products": None}
+    return {
+        "account": summary.virtual_id,
+        "email": summary.email,
+        "nickname": summary.nickname,
+        "operator": summary.operator,
+        "task_sheet": summary.has_sheet,
+        "steps": steps,
+        "products": None,
+    }
 
 
-def build_report(path: str | os.PathLike[str], account: str | None = None, step: str | None = None,
-                 server: str | None = None) -> ValidationReport:
+def build_report(
+    path: str | os.PathLike[str],
+    account: str | None = None,
+    step: str | None = None,
+    server: str | None = None,
+) -> ValidationReport:
     """Load and validate; unknown account/step/server → UserError/AccountNotFound (exit 2)."""
     book = load_workbook(path)
     accounts = [book.account(account)] if account else book.accounts
@@ -93,8 +103,9 @@ def _check_server(book: Workbook, accounts: list[Account], steps: list[str], ser
     return clean
 
 
-def _selected_problems(book: Workbook, accounts: list[Account], steps: list[str],
-                       server: str | None) -> list[Problem]:
+def _selected_problems(
+    book: Workbook, accounts: list[Account], steps: list[str], server: str | None
+) -> list[Problem]:
     seen: dict[int, Problem] = {}
     for acc in accounts:
         for step in steps:
@@ -104,8 +115,13 @@ def _selected_problems(book: Workbook, accounts: list[Account], steps: list[str]
 
 
 def _summarise(book: Workbook, account: Account, steps: list[str], server: str | None) -> AccountSummary:
-    summary = AccountSummary(account.email, account.nickname, account.operator, account.virtual_id,
-                             has_sheet=book.has_sheet(account))
+    summary = AccountSummary(
+        account.email,
+        account.nickname,
+        account.operator,
+        account.virtual_id,
+        has_sheet=book.has_sheet(account),
+    )
     if not summary.has_sheet:
         return summary
     for step in steps:

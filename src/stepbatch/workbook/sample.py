@@ -19,8 +19,20 @@ from stepbatch.workbook.book import LOGIN_SHEET
 from stepbatch.workbook.columns import TASK_HEADERS
 
 _SUFFIX_HEADERS = tuple(f"suffix{g}{n}" for g in "ABCD" for n in (1, 2, 3))
-_OPERATORS = ("김하늘", "이서준", "박지우", "최민서", "정도윤", "강서연", "조하준", "윤지아", "장예준",
-              "임수아", "한지호", "오채원")
+_OPERATORS = (
+    "김하늘",
+    "이서준",
+    "박지우",
+    "최민서",
+    "정도윤",
+    "강서연",
+    "조하준",
+    "윤지아",
+    "장예준",
+    "임수아",
+    "한지호",
+    "오채원",
+)
 _MEMOS = ("재고 확인 필요", "여름 시즌 상품", "가격 재검토", "이미지 교체 예정", "인기 상품", "")
 _STEP3_SERVERS = tuple(f"서버{a}-{b}" for a in (1, 2, 3) for b in (1, 2, 3))
 _GUIDE = (
@@ -28,8 +40,11 @@ _GUIDE = (
     ("H image_delete", "first:N / last:N / specific:a,b", "상세페이지 → 일괄 편집 → 이미지 삭제"),
     ("I thumbnail_delete", "first:N / last:N / specific:a,b", "썸네일 → 삭제"),
     ("J option_image_copy", "copy:N", "옵션 → 썸네일로 복사 (first N option images)"),
-    ("K image_translate", "specific:all / special:N / specific:a,b",
-     "일괄 편집 → 편집하기 → 원클릭 이미지 번역"),
+    (
+        "K image_translate",
+        "specific:all / special:N / specific:a,b",
+        "일괄 편집 → 편집하기 → 원클릭 이미지 번역",
+    ),
     ("L image_tag_insert", "YES / NO", "상세페이지 → 소스 → insert an <img> block"),
     ("M html_update", "raw HTML", "상세페이지 → HTML 삽입"),
     ("N thumbnail_translate", "specific:all / special:N", "썸네일 → 편집하기 → 원클릭 이미지 번역"),
@@ -47,15 +62,25 @@ class _Sheet:
     keys: list[str] = field(default_factory=lambda: list(TASK_HEADERS))
 
 
-def write_sample_workbook(path: str | os.PathLike[str], accounts: int = 2, codes: int = 30, seed: int = 1,
-                          dirty: bool = False, step2_share: float = 0.2, *, force: bool = False) -> Path:
+def write_sample_workbook(
+    path: str | os.PathLike[str],
+    accounts: int = 2,
+    codes: int = 30,
+    seed: int = 1,
+    dirty: bool = False,
+    step2_share: float = 0.2,
+    *,
+    force: bool = False,
+) -> Path:
     """Write a fake operators' workbook to `path` and return it. Refuses to overwrite unless `force`."""
     path = Path(path)
     _check_args(path, accounts, codes, step2_share, force)
     rng = random.Random(f"stepbatch-sample-{seed}")
     nicknames = _nicknames(rng, accounts)
-    sheets = [_task_sheet(random.Random(f"{seed}-{i}"), nick, codes, step2_share)
-              for i, nick in enumerate(nicknames)]
+    sheets = [
+        _task_sheet(random.Random(f"{seed}-{i}"), nick, codes, step2_share)
+        for i, nick in enumerate(nicknames)
+    ]
     if dirty:
         _make_dirty(sheets)
     book = XlsxWorkbook(write_only=True)
@@ -138,14 +163,16 @@ def _row(rng: random.Random, code: str, step: str) -> dict[str, object]:
 def _commands(rng: random.Random, code: str) -> dict[str, object]:
     pick = rng.choices
     return {
-        "image_delete": pick(("first:1", "last:1", "first:1/last:1", "first:2/last:1", None),
-                             (40, 20, 25, 5, 10))[0],
+        "image_delete": pick(
+            ("first:1", "last:1", "first:1/last:1", "first:2/last:1", None), (40, 20, 25, 5, 10)
+        )[0],
         "thumbnail_delete": pick((f"first:{rng.randint(1, 3)}", "specific:3,4", None), (70, 5, 25))[0],
         "option_image_copy": f"copy:{rng.randint(1, 2)}" if rng.random() < 0.5 else None,
         "image_translate": pick(("specific:all", f"special:{rng.randint(2, 5)}", None), (50, 40, 10))[0],
         "image_tag_insert": "YES" if rng.random() < 0.05 else None,
-        "html_update": (f'<img src="https://example.com/banner/{code.lower()}.jpg">'
-                        if rng.random() < 0.05 else None),
+        "html_update": (
+            f'<img src="https://example.com/banner/{code.lower()}.jpg">' if rng.random() < 0.05 else None
+        ),
         "thumbnail_translate": "specific:all" if rng.random() < 0.3 else None,
         "optionimage_translate": "specific:all" if rng.random() < 0.3 else None,
     }
@@ -207,8 +234,15 @@ def _write_login(book: XlsxWorkbook, rng: random.Random, nicknames: list[str]) -
     for i, nickname in enumerate(nicknames, start=1):
         password = "demo-" + "".join(rng.choice("abcdefghjkmnpqrstuvwxyz23456789") for _ in range(10))
         suffixes = [f"{g}{n}{rng.choice('QRSTUVWXYZ')}" for g in "ABCD" for n in (1, 2, 3)]
-        sheet.append([f"seller{i:02d}@example.com", password, _OPERATORS[(i - 1) % len(_OPERATORS)],
-                      nickname, *suffixes])
+        sheet.append(
+            [
+                f"seller{i:02d}@example.com",
+                password,
+                _OPERATORS[(i - 1) % len(_OPERATORS)],
+                nickname,
+                *suffixes,
+            ]
+        )
 
 
 def _write_task_sheet(book: XlsxWorkbook, sheet: _Sheet) -> None:

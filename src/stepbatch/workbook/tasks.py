@@ -71,9 +71,17 @@ class _RowReader:
 
     def problem(self, name: str, value: object, message: str, severity: str = "error") -> None:
         index = self.sheet.columns.column(name)
-        self.sheet.problems.append(Problem(
-            self.sheet.name, self.row, letter(index) if index is not None else None,
-            display(value) if value is not None else None, message, header=name, severity=severity))
+        self.sheet.problems.append(
+            Problem(
+                self.sheet.name,
+                self.row,
+                letter(index) if index is not None else None,
+                display(value) if value is not None else None,
+                message,
+                header=name,
+                severity=severity,
+            )
+        )
         if severity == "error":
             self.error = True
 
@@ -90,8 +98,13 @@ class _RowReader:
         if lower:
             clean = clean.lower()
         if clean != value:
-            self.problem(name, value, f"{what} read as {clean!r} (full-width characters, case or "
-                         "surrounding spaces normalised); please fix the cell", severity="warning")
+            self.problem(
+                name,
+                value,
+                f"{what} read as {clean!r} (full-width characters, case or "
+                "surrounding spaces normalised); please fix the cell",
+                severity="warning",
+            )
         return clean
 
 
@@ -158,8 +171,9 @@ class _FastPath:
                 return TaskRow(row, step, server, code, target, ())
             ops = self.combos.get(values)
             if ops is None:
-                ops = tuple(op for cache, value in zip(self.per_column, values, strict=True)
-                            for op in cache[value])
+                ops = tuple(
+                    op for cache, value in zip(self.per_column, values, strict=True) for op in cache[value]
+                )
                 self.combos[values] = ops
         except (KeyError, IndexError):
             return _MISS
@@ -226,8 +240,9 @@ def _read_ops(reader: _RowReader, step: str) -> tuple[EditOp, ...]:
         if value is None:
             continue
         if step == "step2":
-            reader.problem(action.value, value, "step2 only moves products; this command is ignored",
-                           severity="warning")
+            reader.problem(
+                action.value, value, "step2 only moves products; this command is ignored", severity="warning"
+            )
             continue
         try:
             parsed = parse_cell(action, value)
@@ -252,8 +267,15 @@ def _check_duplicates(sheet: TaskSheet) -> None:
 def _report_conflict(sheet: TaskSheet, earlier: TaskRow, task: TaskRow) -> None:
     what = "target_group" if earlier.target != task.target else "commands"
     column = sheet.columns.column("provider_code")
-    sheet.problems.append(Problem(
-        sheet.name, task.row, letter(column) if column is not None else None, task.code,
-        f"{task.step} code {task.code} in {task.server} also on row {earlier.row} with different "
-        f"{what} (rows {earlier.row} and {task.row}); keep one", header="provider_code"))
+    sheet.problems.append(
+        Problem(
+            sheet.name,
+            task.row,
+            letter(column) if column is not None else None,
+            task.code,
+            f"{task.step} code {task.code} in {task.server} also on row {earlier.row} with different "
+            f"{what} (rows {earlier.row} and {task.row}); keep one",
+            header="provider_code",
+        )
+    )
     sheet.bad_rows.update((earlier.row, task.row))
