@@ -223,3 +223,52 @@ def test_an_action_broken_by_a_navigation_to_sign_in_is_a_session_expiry(tmp_pat
         session.page.context.clear_cookies()  # the session is gone, so /signin stays the sign-in page
         with pytest.raises(SessionExpired), playwright_errors(session.page):
             session.page.evaluate(NAVIGATE_UNDER_EVALUATE, "/signin")
+
+
+def test_a_login_overtaken_by_the_sites_own_redirect_to_sign_in_is_never_a_transient(tmp_path: Path, session):
+    """An expired session: the site's JS sends the page to /signin while the adapter's re-login opens it.
+
+    The goto that the site's navigation overtook must not fail the attempt (it used to say
+    `net::ERR_ABORTED`, a Transient that cost one of the code's attempts). A redirect that lands after
+    the login is a new session expiry, which the engine re-logs in for free.
+    """
+    with simulator(tmp_path, codes=2, per_code=1) as sim:
+        site = PercentySite(sim.url)
+        site.open(session, sim.book.accounts[0])
+        outcomes = []
+        for delay_ms in (0, 5, 10) * 4:
+            session.page.context.clear_cookies()
+            session.page.evaluate(
+                "(ms) => setTimeout(() => { location.href = '/signin?by=site'; }, ms)", delay_ms
+            )
+            try:
+                site.login()
+                outcomes.append("logged in")
+            except SessionExpired:
+                outcomes.append("expired again")
+            session.page.wait_for_load_state()
+        assert set(outcomes) <= {"logged in", "expired again"} and "logged in" in outcomes, outcomes
+        site.login()
+        site.ensure_list()
+        assert site.list.current_group() == "신규수집"
+
+
+def test_a_sign_in_page_loaded_again_after_the_submit_is_filled_in_again(tmp_path: Path, session):
+    """The first login answer carries no session: the site lands on a fresh sign-in page. The adapter
+    must see the form it submitted is gone and sign in again, not wait out its timeout."""
+    with simulator(tmp_path, codes=2, per_code=1) as sim:
+        answered: list[int] = []
+
+        def first_without_session(route):
+            answered.append(len(answered) + 1)
+            if len(answered) == 1:
+                route.fulfill(status=200, body="{}", content_type="application/json")
+            else:
+                route.continue_()
+
+        session.page.route("**/api/login", first_without_session)
+        site = PercentySite(sim.url, timeout_ms=8_000)
+        site.open(session, sim.book.accounts[0])
+        site.ensure_list()
+        assert answered == [1, 2]
+        assert site.list.current_group() == "신규수집"

@@ -93,6 +93,7 @@ class PageHelper:
         self.page = page
         self.base_url = base_url.rstrip("/")
         self.timeout_ms = timeout_ms
+        self._channel_talk_blocked = False
         page.set_default_timeout(timeout_ms)
         self._install_overlay_handlers()
 
@@ -115,8 +116,14 @@ class PageHelper:
 
     # --- overlays ---
     def install_channel_talk_blocker(self) -> None:
-        self.page.add_init_script(_CHANNEL_TALK_SCRIPT)
-        self.page.evaluate(_CHANNEL_TALK_SCRIPT)
+        """Hide Channel Talk in every document the page loads from now on (added once per page).
+
+        Not run in the current document: the login navigates right after, and a session expiry may
+        be replacing that document at this very moment.
+        """
+        if not self._channel_talk_blocked:
+            self.page.add_init_script(_CHANNEL_TALK_SCRIPT)
+            self._channel_talk_blocked = True
 
     def dismiss_popups(self) -> int:
         """Press `다시 보지 않기` on every visible notice popup; returns how many were closed.
