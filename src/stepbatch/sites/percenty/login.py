@@ -61,7 +61,7 @@ class LoginPage:
                 return
             if outcome.startswith("error:"):
                 message = outcome.removeprefix("error:")
-                if "일치하지" in message:
+                if S.LOGIN_REFUSED_TEXT in message:
                     # Wrong credentials will not get better by retrying: stop this account.
                     raise StopAccount(f"login refused for {account.email}: {message}")
                 raise Transient(f"login failed for {account.email}: {message}")

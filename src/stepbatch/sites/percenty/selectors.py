@@ -16,6 +16,7 @@ SIGNIN_PATH = "/signin"
 LOGIN_EMAIL = "input#email"
 LOGIN_PASSWORD = "input#password"
 LOGIN_SUBMIT = "button:has-text('이메일 로그인')"
+LOGIN_REFUSED_TEXT = "일치하지"  # in "이메일 또는 비밀번호가 일치하지 않습니다."
 
 # --- overlays (§7) ---
 POPUP_DONT_SHOW_AGAIN_TEXT = "다시 보지 않기"
