@@ -167,6 +167,17 @@ def test_transient_until_attempts_run_out_fails_the_unit_and_goes_on(h: Harness)
     assert again.outcome == "failed" and h.processor.calls.count("X03") == 3
 
 
+def test_attempts_count_failures_in_a_row_without_progress(h: Harness) -> None:
+    """X03 (4 products) fails after each product it finishes: more failures than max_attempts, but
+    every call made progress, so it goes on to the end instead of failing."""
+    h.processor.faults = [Fault("X03", Transient("flaky"), at_item=i) for i in (1, 2, 3)]
+    summary = h.run(batch_size=3, max_attempts=3)
+    assert summary.outcome == "complete" and summary.units_failed == 0
+    assert h.processor.calls.count("X03") == 4 and summary.retries == {"Transient": 3}
+    assert [e["attempt"] for e in h.of("unit_started") if e["unit"] == f"X03@{SERVER}"] == [1, 2, 2, 2]
+    assert check_exactly_once(h.site) == []
+
+
 def test_session_expired_logs_in_again_without_counting_an_attempt(h: Harness) -> None:
     h.processor.faults = [Fault("X00", SessionExpired("redirected to /signin"), at_item=1, times=2)]
     summary = h.run(batch_size=10)

@@ -32,7 +32,9 @@ def run(
     restart_every_items: int | None = typer.Option(
         None, "--restart-every-items", help="recycle every N items"
     ),
-    max_attempts: int | None = typer.Option(None, "--max-attempts", help="attempts per code (3)"),
+    max_attempts: int | None = typer.Option(
+        None, "--max-attempts", help="failed tries in a row per code (3)"
+    ),
     max_products: int | None = typer.Option(None, "--max-products", help="stop after N products"),
     max_products_per_code: int | None = typer.Option(None, "--max-products-per-code", help="off by default"),
     item_timeout: float | None = typer.Option(None, "--item-timeout", help="watchdog per product, seconds"),

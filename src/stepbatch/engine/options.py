@@ -11,7 +11,7 @@ class RunOptions:
     batch_size: int = 5  # units (provider codes) per browser
     restart_above_mb: float | None = None  # recycle at an item boundary above this browser PSS
     restart_every_items: int | None = None  # recycle after this many items in one browser
-    max_attempts: int = 3  # per unit, Transient/BrowserCrashed failures
+    max_attempts: int = 3  # per unit, Transient/BrowserCrashed failures in a row without an item done
     max_products: int | None = None  # run-wide product limit
     max_products_per_code: int | None = None  # off by default (the old tools capped at 20)
     item_timeout: float | None = 300.0  # watchdog per item, seconds

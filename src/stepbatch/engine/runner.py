@@ -410,7 +410,10 @@ class _Engine:
             ctx = _Context(self, unit)
             result, error = self._call_processor(unit, ctx)
             if ctx.items_in_call:
+                # Attempts count failures in a row without progress: a code of hundreds of products
+                # meets unrelated errors far apart over hours, and each item done proves it can go on.
                 relogins_in_row = 0
+                attempt = 1
             if error is None:
                 assert result is not None
                 if self._after_result(unit, result, ctx):
