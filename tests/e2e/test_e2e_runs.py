@@ -5,13 +5,18 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 from e2e_support import Sim, request, simulator
 
 from stepbatch.app.run import run_one
+from stepbatch.browser.factory import BrowserOptions, browser_factory
+from stepbatch.engine.options import RunOptions
+from stepbatch.engine.runner import run_account
 from stepbatch.simulator.faults import Faults
 from stepbatch.simulator.verify import verify
+from stepbatch.sites.percenty import Step3Processor
 
 pytestmark = pytest.mark.browser
 
@@ -83,4 +88,54 @@ def test_credits_running_out_stops_the_account_then_resumes(tmp_path: Path):
         sim.set_credits(10_000)
         code, out = run(sim, "step3", state)
         assert code == 0, out
+        assert_verified(sim, step="step3")
+
+
+class _SessionEndsOnARefresh(Step3Processor):
+    """The list refresh right after the first move is answered 401, as when the session expires at that
+    moment: the app leaves for the sign-in page and, on the way, shows an empty list."""
+
+    def __init__(self, base_url: str) -> None:
+        super().__init__(base_url)
+        self.moves = 0
+        self.expired = 0
+        self._routed: object = None
+
+    def open(self, browser, account) -> None:
+        super().open(browser, account)
+        if self._routed is not self.site.page:
+            self._routed = self.site.page
+            self.site.page.route("**/api/products**", self._answer)
+
+    def _answer(self, route) -> None:
+        request = route.request
+        if request.method == "POST" and request.url.endswith("/group"):
+            self.moves += 1
+        is_list = request.method == "GET" and urlparse(request.url).path == "/api/products"
+        if is_list and self.moves == 1 and not self.expired:
+            self.expired += 1
+            route.fulfill(status=401, body="{}", content_type="application/json")
+            return
+        route.continue_()
+
+
+def test_a_session_that_ends_on_the_list_refresh_does_not_end_the_code(tmp_path: Path):
+    """An empty list is only believed after a fresh search: the code's other products still get done."""
+    with simulator(tmp_path, codes=2, per_code=4) as sim:
+        account = sim.book.accounts[0]
+        state = tmp_path / "state"
+        processor = _SessionEndsOnARefresh(sim.url)
+        summary = run_account(
+            state_dir=state,
+            account=account,
+            step="step3",
+            server=None,
+            units=sim.book.units(account, "step3"),
+            processor=processor,
+            browser_factory=browser_factory(BrowserOptions(offline=True, state_dir=state, account="e2e")),
+            options=RunOptions(step="step3", batch_size=5, backoff_base=0.2, backoff_max=1.0),
+            handle_signals=False,
+        )
+        assert processor.expired == 1 and summary.outcome == "complete", summary
+        assert summary.retries.get("Transient", 0) == 0, summary.retries  # a re-login, no attempt used
         assert_verified(sim, step="step3")

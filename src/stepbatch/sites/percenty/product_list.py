@@ -29,8 +29,10 @@ log = logging.getLogger(__name__)
 PICK_ATTEMPTS = 3
 
 # The list is settled for `code` when nothing spins, the total is shown and every row matches the code.
+# True on the sign-in page too, so that the session check after the wait fails at once.
 _RESULTS_FOR_JS = f"""
 (code) => {{
+  if (location.pathname.replace(/\\/$/, '').endsWith('{S.SIGNIN_PATH}')) return true;
   if (document.querySelector({S.SPINNING!r})) return false;
   const totalRe = /^\\s*총\\s*[0-9,]+\\s*개 상품\\s*$/;
   const total = [...document.querySelectorAll('span')].some(s => totalRe.test(s.textContent));

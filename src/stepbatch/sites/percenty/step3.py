@@ -58,7 +58,7 @@ class Step3Processor:
                 return self._result(
                     UnitStatus.PARTIAL, tally, f"max {self.max_products_per_code} products per code"
                 )
-            item_id = self._next_item(ctx)
+            item_id = self._next_item(ctx, unit.provider_code)
             if item_id is None:
                 break
             if self._process_item(unit, ctx, item_id):
@@ -79,10 +79,23 @@ class Step3Processor:
             message=message,
         )
 
-    def _next_item(self, ctx: UnitContext) -> str | None:
-        """The first listed product that is not finished (done/failed); pages on past finished ones."""
+    def _next_item(self, ctx: UnitContext, code: str) -> str | None:
+        """The first listed product of `code` that is not finished (done/failed), or None when none is left.
+
+        An empty list is believed only after a fresh search: a refresh that the site answered 401 also
+        shows an empty list, on the app's way to the sign-in page.
+        """
+        found = self._first_unfinished(ctx, code)
+        if found is None:
+            self.site.list.search(code)
+            found = self._first_unfinished(ctx, code)
+        return found
+
+    def _first_unfinished(self, ctx: UnitContext, code: str) -> str | None:
+        """Pages on past finished products; the list must show `code`'s search (else the wait fails)."""
         lst = self.site.list
         while True:
+            lst.wait_results(code)
             for item_id in lst.row_ids():
                 record = ctx.item_state(item_id)
                 if record is None or record.status not in _SKIP:
