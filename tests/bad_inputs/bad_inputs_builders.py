@@ -7,6 +7,7 @@ there. The corpus table in bad_inputs_cases.py names a builder per case.
 from __future__ import annotations
 
 import json
+import sys
 import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -16,32 +17,16 @@ from openpyxl import Workbook
 
 from stepbatch.workbook.columns import TASK_HEADERS
 
+# The workbook tests' cell-by-cell builders serve this corpus too; pytest puts only each test's own folder
+# on sys.path.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "workbook"))
+from workbook_helpers import LOGIN_HEADER, task_row, write_xlsx
+
 NICK = "ABC"
 EMAIL = "seller01@example.com"
 PASSWORD = "demo-pass-123"
-LOGIN_HEADER = ["id", "password", "operator", "sheet_nickname"]
 LOGIN_ROW = [EMAIL, PASSWORD, "김하늘", NICK]
 WORKBOOK = "tasks.xlsx"
-
-
-def task_row(
-    code: object = "X12",
-    server: object = "서버1-1",
-    step: object = "step3",
-    target: object = "대기1",
-    **commands: object,
-) -> list[object]:
-    """One task-sheet row in the standard layout; commands by header name (image_delete=...)."""
-    values: dict[str, object] = {
-        "provider_id": "shop1",
-        "provider_code": code,
-        "provider_gender": "여성",
-        "final_group": server,
-        "target_group": target,
-        "step2 or step3": step,
-    }
-    values.update(commands)
-    return [values.get(h) for h in TASK_HEADERS]
 
 
 def good_rows() -> list[list[object]]:
@@ -54,21 +39,6 @@ def good_rows() -> list[list[object]]:
         task_row("Q78", server="서버2-1", target="대기2", image_delete="first:1/last:1"),
         task_row("W90", server="서버1", step="step2", target="서버1"),
     ]
-
-
-def write_xlsx(
-    path: Path, sheets: dict[str, Sequence[Sequence[object]]], edit: Callable[[Workbook], None] | None = None
-) -> Path:
-    book = Workbook()
-    book.remove(book.active)
-    for name, rows in sheets.items():
-        ws = book.create_sheet(name)
-        for row in rows:
-            ws.append(list(row))
-    if edit is not None:
-        edit(book)
-    book.save(path)
-    return path
 
 
 def standard_sheets(rows: Sequence[Sequence[object]] | None = None) -> dict[str, Sequence[Sequence[object]]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -33,12 +33,15 @@ def task_row(
     return [values.get(h) for h in TASK_HEADERS]
 
 
-def write_xlsx(path: Path, sheets: dict[str, Rows]) -> Path:
+def write_xlsx(path: Path, sheets: dict[str, Rows], edit: Callable[[Workbook], None] | None = None) -> Path:
+    """Write the sheets in order; `edit` may change the book (merge cells, add formulas) before saving."""
     book = Workbook()
     book.remove(book.active)
     for name, rows in sheets.items():
         ws = book.create_sheet(name)
         for row in rows:
             ws.append(list(row))
+    if edit is not None:
+        edit(book)
     book.save(path)
     return path
