@@ -237,6 +237,15 @@ def browser_procs(runner: psutil.Process) -> list[psutil.Process]:
     return out
 
 
+def runner_command(
+    step: str, workbook: Path, email: str, url: str, state: Path, batch_size: int, *extra: str
+) -> list[str]:
+    """`stepbatch run` for one account on the simulator, as a separate Python process."""
+    options = {"--workbook": workbook, "--account": email, "--base-url": url, "--state-dir": state}
+    pairs = [part for name, value in options.items() for part in (name, str(value))]
+    return [sys.executable, "-m", "stepbatch", "run", step, *pairs, "--batch-size", str(batch_size), *extra]
+
+
 def marked_browsers(mark: str) -> list[int]:
     """Chromium/chromedriver processes that inherited our marker (leftovers of any runner we started)."""
     pids = []
@@ -316,25 +325,16 @@ class Chaos:
     def start_runner(self, job: Job) -> tuple[subprocess.Popen[bytes], Path]:
         job.runners += 1
         log = self.logs / f"{job.nickname}-{job.step}-{job.runners:03d}.log"
-        cmd = [
-            sys.executable,
-            "-m",
-            "stepbatch",
-            "run",
+        cmd = runner_command(
             job.step,
-            "--workbook",
-            str(self.workbook),
-            "--account",
+            self.workbook,
             job.email,
-            "--base-url",
             self.sim.url,
-            "--state-dir",
-            str(self.state),
-            "--batch-size",
-            str(self.args.batch_size),
+            self.state,
+            self.args.batch_size,
             "--max-attempts",
             str(self.args.max_attempts),
-        ]
+        )
         env = {**os.environ, MARK_ENV: self.mark, "PYTHONUNBUFFERED": "1", "PYTHONIOENCODING": "utf-8"}
         with log.open("wb") as out:
             proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)

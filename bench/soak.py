@@ -24,7 +24,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from chaos import MARK_ENV, make_workbook, marked_browsers, write_doc
+from chaos import MARK_ENV, make_workbook, marked_browsers, runner_command, write_doc
 from stepbatch.simulator.faults import Faults
 from stepbatch.simulator.server import SimulatorServer
 from stepbatch.simulator.verify import verify
@@ -98,25 +98,9 @@ def run_job(
     for attempt in range(1, args.max_runs + 1):
         summary_path = folder / f"summary-{nickname}-{step}-{attempt}.json"
         log = folder / f"{nickname}-{step}-{attempt}.log"
-        cmd = [
-            sys.executable,
-            "-m",
-            "stepbatch",
-            "run",
-            step,
-            "--workbook",
-            str(workbook),
-            "--account",
-            email,
-            "--base-url",
-            url,
-            "--state-dir",
-            str(folder / "state"),
-            "--batch-size",
-            str(args.batch_size),
-            "--summary-json",
-            str(summary_path),
-        ]
+        cmd = runner_command(
+            step, workbook, email, url, folder / "state", args.batch_size, "--summary-json", str(summary_path)
+        )
         env = {**os.environ, MARK_ENV: mark, "PYTHONUNBUFFERED": "1", "PYTHONIOENCODING": "utf-8"}
         print(f"soak {p.name}: {nickname} {step} run {attempt}", flush=True)
         with log.open("wb") as out:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -68,3 +69,9 @@ def request(sim: Sim, step: str, state_dir: Path, **options) -> RunRequest:
         state_dir=state_dir,
         options=opts,
     )
+
+
+def run_command(step: str, workbook: Path, url: str, state_dir: Path, *options: str) -> list[str]:
+    """`stepbatch run STEP` against the simulator, for a separate Python process."""
+    where = ["--workbook", str(workbook), "--base-url", url, "--state-dir", str(state_dir)]
+    return [sys.executable, "-m", "stepbatch", "run", step, *where, *options]

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from e2e_support import run_command
 
 from stepbatch.simulator.faults import Faults
 from stepbatch.simulator.server import SimulatorServer
@@ -22,24 +22,9 @@ def test_all_accounts_in_parallel_processes(tmp_path: Path):
     with SimulatorServer(
         tmp_path / "sim.db", workbook, faults=Faults(translate_ms=30), counts=dict.fromkeys(codes, 1)
     ) as sim:
+        every_account = ("--accounts", "all", "--parallel", "2")
         proc = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "stepbatch",
-                "run",
-                "step3",
-                "--workbook",
-                str(workbook),
-                "--accounts",
-                "all",
-                "--parallel",
-                "2",
-                "--base-url",
-                sim.url,
-                "--state-dir",
-                str(tmp_path / "state"),
-            ],
+            run_command("step3", workbook, sim.url, tmp_path / "state", *every_account),
             capture_output=True,
             text=True,
             encoding="utf-8",

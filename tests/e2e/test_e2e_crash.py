@@ -7,13 +7,12 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import psutil
 import pytest
-from e2e_support import Sim, simulator
+from e2e_support import Sim, run_command, simulator
 
 from stepbatch.browser.orphans import read_record, record_path
 from stepbatch.simulator.faults import Faults
@@ -25,24 +24,8 @@ EDIT_OPS = ("detail_image_delete", "thumbnail_delete", "option_image_copy", "ima
 
 
 def start_runner(sim: Sim, state: Path, step: str = "step3", *extra: str) -> subprocess.Popen[str]:
-    cmd = [
-        sys.executable,
-        "-m",
-        "stepbatch",
-        "run",
-        step,
-        "--workbook",
-        str(sim.workbook),
-        "--account",
-        sim.book.accounts[0].email,
-        "--base-url",
-        sim.url,
-        "--state-dir",
-        str(state),
-        "--batch-size",
-        "2",
-        *extra,
-    ]
+    account = sim.book.accounts[0].email
+    cmd = run_command(step, sim.workbook, sim.url, state, "--account", account, "--batch-size", "2", *extra)
     return subprocess.Popen(
         cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8"
     )
