@@ -93,7 +93,7 @@ def render(
             "",
             "| reader | runs | median wall (s) | min wall (s) | max wall (s) | median CPU (s) |",
             "|---|---|---|---|---|---|",
-            f"| `stepbatch.workbook.load_workbook` (python-calamine + full validation) | {len(ours)} | "
+            f"| `stepbatch.workbook.load_workbook` (calamine on 2 threads + full validation) | {len(ours)} | "
             f"{ours_m:.2f} | {min(ours):.2f} | {max(ours):.2f} | {ours_c:.2f} |",
             f"| `pandas.read_excel(sheet_name=None, engine='openpyxl')` (no validation) | {len(theirs)} | "
             f"{theirs_m:.2f} | {min(theirs):.2f} | {max(theirs):.2f} | {theirs_c:.2f} |",
@@ -127,6 +127,8 @@ def main() -> int:
     parser.add_argument("--pandas-runs", type=int, default=3)
     parser.add_argument("--no-write", action="store_true", help="print the table only")
     args = parser.parse_args()
+    if min(args.runs, args.pandas_runs) < 1:
+        parser.error("--runs and --pandas-runs must be at least 1 (the table compares medians)")
     path = cached_workbook()
     ours = time_runs("load_workbook", args.runs, lambda: load_workbook(path), check_book)
     theirs = time_runs("pandas.read_excel", args.pandas_runs, lambda: read_pandas(path), check_frames)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import struct
+import threading
 import zipfile
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 from workbook_helpers import write_xlsx
 
 from stepbatch.workbook import WorkbookError, load_workbook
+from stepbatch.workbook.files import read_sheets
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
@@ -85,3 +88,25 @@ def test_unusable_file_is_left_untouched(tmp_path) -> None:
     with pytest.raises(WorkbookError):
         load_workbook(path)
     assert path.read_bytes() == before and sorted(tmp_path.iterdir()) == [path]
+
+
+def test_sheets_parsed_ahead_come_back_in_the_order_asked(tmp_path: Path):
+    names = ["가", "B", "C", "D", "E"]
+    path = write_xlsx(tmp_path / "five.xlsx", {name: [[name, index]] for index, name in enumerate(names)})
+    asked = ["D", "가", "E", "B", "C"]
+    assert [rows[0][0] for rows in read_sheets(path, asked)] == asked
+
+
+def test_stopping_early_leaves_no_parse_thread_running(tmp_path: Path):
+    path = write_xlsx(tmp_path / "four.xlsx", {name: [[name]] * 2000 for name in "ABCD"})
+    with closing(read_sheets(path, list("ABCD"))) as sheets:
+        assert next(sheets)[0] == ["A"]
+    assert not [t for t in threading.enumerate() if t.name.startswith("sheet-parse")]
+
+
+def test_an_unreadable_later_sheet_is_reported_when_it_is_reached(tmp_path: Path):
+    path = write_xlsx(tmp_path / "two.xlsx", {"A": [["a"]], "B": [["b"]]})
+    sheets = read_sheets(path, ["A", "missing"])
+    assert next(sheets) == [["a"]]
+    with pytest.raises(WorkbookError, match=r"two\.xlsx: sheet 'missing' cannot be read"):
+        next(sheets)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 
 from stepbatch.errors import UserError
 from stepbatch.workbook.columns import header_key, letter
-from stepbatch.workbook.files import open_calamine, read_sheet
+from stepbatch.workbook.files import open_calamine, read_sheet, read_sheets
 from stepbatch.workbook.models import Account, AccountNotFound, Problem, Secret, Unit, WorkbookError
 from stepbatch.workbook.tasks import STEPS, TaskRow, TaskSheet, display, read_task_sheet
 
@@ -221,13 +222,14 @@ def load_workbook(path: str | os.PathLike[str]) -> Workbook:
         raise WorkbookError(f"{path}: no {LOGIN_SHEET!r} sheet (sheets: {', '.join(names) or 'none'})")
     problems: list[Problem] = []
     accounts = _read_accounts(read_sheet(book, path, LOGIN_SHEET), problems)
+    sheet_names = [_find_sheet(names, account, row, problems) for account, row in accounts]
     entries = []
-    for account, row in accounts:
-        sheet_name = _find_sheet(names, account, row, problems)
-        sheet = read_task_sheet(sheet_name, read_sheet(book, path, sheet_name)) if sheet_name else None
-        if sheet is not None:
-            problems.extend(sheet.problems)
-        entries.append(_AccountEntry(account, row, sheet))
+    with closing(read_sheets(path, [name for name in sheet_names if name])) as parsed:
+        for (account, row), sheet_name in zip(accounts, sheet_names, strict=True):
+            sheet = read_task_sheet(sheet_name, next(parsed)) if sheet_name else None
+            if sheet is not None:
+                problems.extend(sheet.problems)
+            entries.append(_AccountEntry(account, row, sheet))
     return Workbook(path, entries, problems)
 
 

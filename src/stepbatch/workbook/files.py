@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import threading
+from collections import deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from itertools import islice
 from pathlib import Path
 
 import python_calamine
@@ -12,6 +17,9 @@ _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # CFB directory entries store stream names in UTF-16LE; an encrypted OOXML file holds this stream.
 _ENCRYPTION_INFO = "EncryptionInfo".encode("utf-16-le")
+# calamine lets go of the GIL while it parses a sheet's XML, so a second thread parses the next sheet while
+# the caller validates this one. More threads would only hold more parsed sheets in memory at once.
+_PARSE_THREADS = 2
 
 
 def check_file(path: Path) -> None:
@@ -60,3 +68,31 @@ def read_sheet(book: python_calamine.CalamineWorkbook, path: Path, name: str) ->
     except Exception as exc:
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise WorkbookError(f"{path}: sheet {name!r} cannot be read ({reason[:120]})") from None
+
+
+def read_sheets(path: Path, names: Sequence[str]) -> Iterator[list[list[object]]]:
+    """The rows of each named sheet, in order, parsed at most `_PARSE_THREADS` sheets ahead of the caller."""
+    if len(names) < 2:
+        yield from (read_sheet(open_calamine(path), path, name) for name in names)
+        return
+    per_thread = threading.local()
+
+    def parse(name: str) -> list[list[object]]:
+        if not hasattr(per_thread, "book"):  # a workbook object is not shared across threads
+            per_thread.book = open_calamine(path)
+        return read_sheet(per_thread.book, path, name)
+
+    pool = ThreadPoolExecutor(max_workers=_PARSE_THREADS, thread_name_prefix="sheet-parse")
+    try:
+        waiting = iter(names)
+        ahead: deque[Future[list[list[object]]]] = deque(
+            pool.submit(parse, name) for name in islice(waiting, _PARSE_THREADS)
+        )
+        while ahead:
+            rows = ahead.popleft().result()
+            following = next(waiting, None)
+            if following is not None:
+                ahead.append(pool.submit(parse, following))
+            yield rows
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
