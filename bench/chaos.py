@@ -237,6 +237,23 @@ def browser_procs(runner: psutil.Process) -> list[psutil.Process]:
     return out
 
 
+def code_version() -> str:
+    """The commit the measured code is at (and whether src/ or bench/ differ from it), for the doc."""
+
+    def git(*args: str) -> str:
+        try:
+            done = subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, check=False)
+        except OSError:
+            return ""
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    commit = git("rev-parse", "--short", "HEAD")
+    if not commit:
+        return "code version unknown (not a git checkout)"
+    dirty = git("status", "--porcelain", "--", "src", "bench")
+    return f"code at commit `{commit}`" + (" with uncommitted changes in src/ or bench/" if dirty else "")
+
+
 def runner_command(
     step: str, workbook: Path, email: str, url: str, state: Path, batch_size: int, *extra: str
 ) -> list[str]:
@@ -610,7 +627,7 @@ def report(
     meta: dict[str, object],
 ) -> str:
     lines = [
-        f"Command: `{meta['command']}`",
+        f"Command: `{meta['command']}` ({code_version()})",
         "",
         f"Workbook: {args.accounts} accounts, {meta['codes']} codes (seed {args.seed}), "
         f"{meta['products']} products in scope; simulator seed {args.seed}; "

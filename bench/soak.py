@@ -24,7 +24,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from chaos import MARK_ENV, make_workbook, marked_browsers, runner_command, write_doc
+from chaos import MARK_ENV, code_version, make_workbook, marked_browsers, runner_command, write_doc
 from stepbatch.simulator.faults import Faults
 from stepbatch.simulator.server import SimulatorServer
 from stepbatch.simulator.verify import verify
@@ -125,7 +125,7 @@ def report(args: argparse.Namespace, passes: list[Pass], meta: dict[str, object]
     clean, faulty = passes
     ratio = faulty.wall_s / clean.wall_s if clean.wall_s else float("nan")
     lines = [
-        f"Command: `{meta['command']}`",
+        f"Command: `{meta['command']}` ({code_version()})",
         "",
         f"Workbook: {args.accounts} accounts, {meta['codes']} codes (seed {args.seed}), "
         f"{meta['products']} products in scope. Faults: `{fault_text(faulty.faults)}`; "
