@@ -19,8 +19,9 @@ class GroupModal:
         button = self.page.locator(S.GROUP_ASSIGN_BUTTON).first
         button.wait_for(state="visible")
         self.h.wait_js(
-            "() => [...document.querySelectorAll('button')].some(b => b.textContent.trim() === '그룹 지정'"
-            " && !b.disabled)"
+            "(text) => [...document.querySelectorAll('button')].some(b => b.textContent.trim() === text"
+            " && !b.disabled)",
+            S.GROUP_ASSIGN_TEXT,
         )
         self.h.click(button)
         modal = self.page.locator(S.GROUP_MODAL).first

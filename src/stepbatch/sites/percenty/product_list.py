@@ -34,7 +34,7 @@ _RESULTS_FOR_JS = f"""
 (code) => {{
   if (location.pathname.replace(/\\/$/, '').endsWith('{S.SIGNIN_PATH}')) return true;
   if (document.querySelector({S.SPINNING!r})) return false;
-  const totalRe = /^\\s*총\\s*[0-9,]+\\s*개 상품\\s*$/;
+  const totalRe = new RegExp({S.TOTAL_JS_PATTERN!r});
   const total = [...document.querySelectorAll('span')].some(s => totalRe.test(s.textContent));
   if (!total) return false;
   const rows = [...document.querySelectorAll({S.ROWS!r})];
@@ -43,14 +43,15 @@ _RESULTS_FOR_JS = f"""
 }}
 """
 
-_TOTAL_JS = """
-() => {
-  for (const s of document.querySelectorAll('span')) {
-    const m = /^\\s*총\\s*([0-9,]+)\\s*개 상품\\s*$/.exec(s.textContent);
+_TOTAL_JS = f"""
+() => {{
+  const totalRe = new RegExp({S.TOTAL_JS_PATTERN!r});
+  for (const s of document.querySelectorAll('span')) {{
+    const m = totalRe.exec(s.textContent);
     if (m) return parseInt(m[1].replace(/,/g, ''), 10);
-  }
+  }}
   return null;
-}
+}}
 """
 
 _ROW_IDS_JS = f"() => [...document.querySelectorAll({S.ROWS!r})].map(r => r.getAttribute('data-row-key'))"

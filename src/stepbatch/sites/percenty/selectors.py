@@ -51,6 +51,7 @@ SEARCH_INPUT = "input.ant-input[placeholder='상품명 입력']"
 # (no `\s` here: inside a CSS string a backslash escapes the next character)
 TOTAL_TEXT = "span:text-matches('^ *총 *[0-9,]+ *개 상품 *$')"
 TOTAL_RE = re.compile(r"총\s*([0-9,]+)\s*개 상품")
+TOTAL_JS_PATTERN = r"^\s*총\s*([0-9,]+)\s*개 상품\s*$"  # for `new RegExp` in page scripts
 # The list header has borderless single selects (sort order, group filter, page size); the group filter
 # is the one showing a group name (or 전체 / 그룹 없음), the page size the one showing `N개씩 보기`.
 HEADER_SELECT = ".ant-select-borderless.ant-select-single"
@@ -73,7 +74,8 @@ ROW_CHECKBOX_LABEL = "td.ant-table-selection-column label.ant-checkbox-wrapper"
 ROW_SELECTED_CLASS = "ant-table-row-selected"
 ROW_GROUP_SELECT = ".ant-select.ant-select-show-search"
 SELECT_SEARCH_INPUT = "input.ant-select-selection-search-input"
-GROUP_ASSIGN_BUTTON = "button:has(span:text-is('그룹 지정'))"
+GROUP_ASSIGN_TEXT = "그룹 지정"
+GROUP_ASSIGN_BUTTON = f"button:has(span:text-is('{GROUP_ASSIGN_TEXT}'))"
 # The product name (ends in `<code>Z<digit>`) opens the edit drawer when clicked.
 ROW_NAME = "td:not(.ant-table-selection-column) span:text-matches('Z[0-9]+$')"
 PAGINATION_NEXT = "ul.ant-pagination li.ant-pagination-next"
