@@ -24,12 +24,18 @@ class Sim:
     book: Workbook
 
     def set_credits(self, credits: int) -> None:
-        conn = sqlite3.connect(self.db_path)
-        try:
-            conn.execute("UPDATE accounts SET credits=?", (credits,))
-            conn.commit()
-        finally:
-            conn.close()
+        query(self.db_path, "UPDATE accounts SET credits=?", credits)
+
+
+def query(db_path: Path, sql: str, *args: object) -> list[tuple]:
+    """One statement on the simulator's database (committed), from outside the server."""
+    conn = sqlite3.connect(db_path)
+    try:
+        rows = conn.execute(sql, args).fetchall()
+        conn.commit()
+        return rows
+    finally:
+        conn.close()
 
 
 @contextmanager

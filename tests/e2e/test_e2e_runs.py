@@ -8,7 +8,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from e2e_support import Sim, request, simulator
+from e2e_support import Sim, query, request, serve, simulator, small_workbook
 
 from stepbatch.app.run import run_one
 from stepbatch.browser.factory import BrowserOptions, browser_factory
@@ -17,6 +17,7 @@ from stepbatch.engine.runner import run_account
 from stepbatch.simulator.faults import Faults
 from stepbatch.simulator.verify import verify
 from stepbatch.sites.percenty import Step3Processor
+from stepbatch.workbook import load_workbook
 
 pytestmark = pytest.mark.browser
 
@@ -139,3 +140,29 @@ def test_a_session_that_ends_on_the_list_refresh_does_not_end_the_code(tmp_path:
         assert processor.expired == 1 and summary.outcome == "complete", summary
         assert summary.retries.get("Transient", 0) == 0, summary.retries  # a re-login, no attempt used
         assert_verified(sim, step="step3")
+
+
+def test_more_failed_products_than_a_list_page_holds_are_paged_past(tmp_path: Path):
+    """51 products that cannot take the code's edits stay in the search (failed, not moved) and fill the
+    first 50-row page; the 2 that can are on page 2 and still get done."""
+    workbook = small_workbook(tmp_path, codes=2, seed=5)
+    book = load_workbook(workbook)
+    account = book.accounts[0]
+    (unit,) = book.units(account, "step3")
+    assert unit.ops[0].describe().startswith("image_delete"), unit.ops  # so no detail image => infeasible
+    counts = {u.provider_code: 1 for s in ("step2", "step3") for u in book.units(account, s)}
+    counts[unit.provider_code] = 53
+    db = tmp_path / "sim.db"
+    with serve(db, workbook, Faults(translate_ms=30), counts) as url:
+        listed = "SELECT id FROM products WHERE code=? ORDER BY seq DESC"  # the list's order: newest first
+        ids = [pid for (pid,) in query(db, listed, unit.provider_code)]
+        unworkable, workable = ids[:51], ids[51:]
+        for pid in unworkable:
+            query(db, "UPDATE products SET detail='[]', orig_detail='[]' WHERE id=?", pid)
+        exit_code, out = run(Sim(url, db, workbook, book), "step3", tmp_path / "state")
+        groups = dict(query(db, "SELECT id, grp FROM products WHERE code=?", unit.provider_code))
+    last = summaries(tmp_path / "state")[-1]
+    assert (last["items_done"], last["items_failed"]) == (2, 51), (last, out)
+    assert exit_code == 1, out  # finished, with failures
+    assert all(groups[pid] == unit.target_group for pid in workable), groups
+    assert not any(groups[pid] == unit.target_group for pid in unworkable)

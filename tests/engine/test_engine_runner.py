@@ -362,3 +362,30 @@ def test_an_error_is_placed_where_it_was_raised_not_where_it_was_translated() ->
         f"test_engine_runner.py:{_raise_the_original.__code__.co_firstlineno + 1} _raise_the_original"
     )
     assert code_location(Transient("never raised")) is None  # no traceback: nothing to say
+
+
+@pytest.mark.parametrize(
+    ("outcome", "stop_reason", "items_failed", "exit_code"),
+    [
+        ("complete", None, 0, 0),
+        ("complete", None, 3, 1),  # every code done, but some products could not take their edits
+        ("stopped", "max_products", 0, 0),
+        ("stopped", "StopAccount: no translation credits", 0, 1),
+        ("failed", None, 0, 1),
+        ("interrupted", "signal SIGINT", 0, 130),
+    ],
+)
+def test_exit_code_tells_a_scheduler_whether_anything_needs_a_look(
+    tmp_path: Path, outcome: str, stop_reason: str | None, items_failed: int, exit_code: int
+) -> None:
+    summary = RunSummary(
+        run_id="r",
+        run_dir=tmp_path,
+        account="ABC",
+        step="step3",
+        server=None,
+        outcome=outcome,
+        stop_reason=stop_reason,
+        items_failed=items_failed,
+    )
+    assert summary.exit_code == exit_code

@@ -87,6 +87,8 @@ class RunSummary:
             return EXIT_INTERRUPTED
         if self.outcome == "failed" or (self.stop_reason or "").startswith("StopAccount"):
             return EXIT_PROBLEMS
+        if self.items_failed:  # products that could not take their edits: a scheduler must notice them
+            return EXIT_PROBLEMS
         return EXIT_OK
 
     def to_dict(self) -> dict[str, Any]:
