@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,6 +12,7 @@ from stepbatch.app.run import RunRequest
 from stepbatch.engine.options import RunOptions
 from stepbatch.simulator.faults import Faults
 from stepbatch.simulator.server import SimulatorServer
+from stepbatch.simulator.testing import query
 from stepbatch.workbook import Workbook, load_workbook, write_sample_workbook
 
 
@@ -25,17 +25,6 @@ class Sim:
 
     def set_credits(self, credits: int) -> None:
         query(self.db_path, "UPDATE accounts SET credits=?", credits)
-
-
-def query(db_path: Path, sql: str, *args: object) -> list[tuple]:
-    """One statement on the simulator's database (committed), from outside the server."""
-    conn = sqlite3.connect(db_path)
-    try:
-        rows = conn.execute(sql, args).fetchall()
-        conn.commit()
-        return rows
-    finally:
-        conn.close()
 
 
 @contextmanager

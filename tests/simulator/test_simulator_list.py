@@ -4,26 +4,16 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from pathlib import Path
 
 import pytest
 
 from stepbatch.simulator import testing
+from stepbatch.simulator.testing import query
 
 pytestmark = pytest.mark.browser
 GROUP_FILTER = "(//div[contains(@class,'ant-select-single')])[3]"
 OPEN_DROPDOWN = ".ant-select-dropdown:not(.ant-select-dropdown-hidden)"
-
-
-def query(db: Path, sql: str, *args: object) -> list[tuple]:
-    conn = sqlite3.connect(db)
-    try:
-        rows = conn.execute(sql, args).fetchall()
-        conn.commit()
-        return rows
-    finally:
-        conn.close()
 
 
 def code_counts(db: Path, email: str) -> dict[str, int]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from stepbatch.simulator import db
 from stepbatch.simulator.faults import Faults
 from stepbatch.simulator.server import SimulatorServer
 
@@ -35,6 +37,12 @@ def simulator(
     return SimulatorServer(
         Path(folder) / "sim.db", workbook, seed=seed, faults=faults, counts=counts, mode=mode
     )  # type: ignore[arg-type]
+
+
+def query(db_path: Path, sql: str, *args: object) -> list[tuple]:
+    """One statement on a simulator's database from outside the server (autocommitted), rows as tuples."""
+    with closing(db.connect(db_path)) as conn:
+        return [tuple(row) for row in conn.execute(sql, args).fetchall()]
 
 
 def launch_chromium(playwright: Any) -> Browser:
