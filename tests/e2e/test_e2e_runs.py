@@ -166,3 +166,61 @@ def test_more_failed_products_than_a_list_page_holds_are_paged_past(tmp_path: Pa
     assert exit_code == 1, out  # finished, with failures
     assert all(groups[pid] == unit.target_group for pid in workable), groups
     assert not any(groups[pid] == unit.target_group for pid in unworkable)
+
+
+class _SessionExpiresRightAfterTheMove(Step3Processor):
+    """The server applies the first move and ends the session at that moment; the list refresh that
+    follows fails with a 5xx, so the row stays on screen and the adapter's own check hits the 401."""
+
+    def __init__(self, base_url: str, db_path: Path) -> None:
+        super().__init__(base_url)
+        self.db_path = db_path
+        self.moved: str | None = None
+        self.failed_refreshes = 0
+        self._routed: object = None
+
+    def open(self, browser, account) -> None:
+        super().open(browser, account)
+        if self._routed is not self.site.page:
+            self._routed = self.site.page
+            self.site.page.route("**/api/products**", self._answer)
+
+    def _answer(self, route) -> None:
+        request = route.request
+        path = urlparse(request.url).path
+        if request.method == "POST" and path.endswith("/group") and self.moved is None:
+            response = route.fetch()
+            if response.ok:
+                self.moved = path.split("/")[-2]
+                query(self.db_path, "DELETE FROM sessions")
+            route.fulfill(response=response)
+            return
+        if request.method == "GET" and path == "/api/products" and self.moved and not self.failed_refreshes:
+            self.failed_refreshes += 1
+            route.fulfill(status=503, body="{}", content_type="application/json")
+            return
+        route.continue_()
+
+
+def test_a_product_moved_just_before_the_session_ended_is_recorded_done(tmp_path: Path):
+    """The move landed, the session ended before the adapter saw the row go: the product is done (once)."""
+    with simulator(tmp_path, codes=2, per_code=3) as sim:
+        account = sim.book.accounts[0]
+        state = tmp_path / "state"
+        processor = _SessionExpiresRightAfterTheMove(sim.url, sim.db_path)
+        summary = run_account(
+            state_dir=state,
+            account=account,
+            step="step3",
+            server=None,
+            units=sim.book.units(account, "step3"),
+            processor=processor,
+            browser_factory=browser_factory(BrowserOptions(offline=True, state_dir=state, account="e2e")),
+            options=RunOptions(step="step3", batch_size=5, backoff_base=0.2, backoff_max=1.0),
+            handle_signals=False,
+        )
+        assert processor.moved and summary.outcome == "complete", summary
+        assert summary.relogins >= 1, summary
+        assert_verified(sim, step="step3")
+        moved = query(sim.db_path, "SELECT COUNT(*) FROM products WHERE grp IS NOT orig_grp")[0][0]
+        assert summary.items_done == moved, (summary.items_done, moved)

@@ -60,6 +60,7 @@ class Step3Processor:
                 )
             item_id = self._next_item(ctx, unit.provider_code)
             if item_id is None:
+                tally["done"] += self._settle_moved(ctx)
                 break
             if self._process_item(unit, ctx, item_id):
                 tally["done"] += 1
@@ -90,6 +91,18 @@ class Step3Processor:
             self.site.list.search(code)
             found = self._first_unfinished(ctx, code)
         return found
+
+    @staticmethod
+    def _settle_moved(ctx: UnitContext) -> int:
+        """Once the search shows nothing unfinished, an `edited` product of this code has left it: its move
+        landed just before an error (a session that ended under the move's check). Record it done."""
+        settled = 0
+        for record in ctx.unfinished_items():
+            if record.status == ItemStatus.EDITED:
+                ctx.log.info("product %s was moved before an interruption; recording it done", record.item_id)
+                ctx.item_done(record.item_id)
+                settled += 1
+        return settled
 
     def _first_unfinished(self, ctx: UnitContext, code: str) -> str | None:
         """Pages on past finished products; the list must show `code`'s search (else the wait fails)."""
