@@ -92,14 +92,11 @@ def test_credits_running_out_stops_the_account_then_resumes(tmp_path: Path):
         assert_verified(sim, step="step3")
 
 
-class _SessionEndsOnARefresh(Step3Processor):
-    """The list refresh right after the first move is answered 401, as when the session expires at that
-    moment: the app leaves for the sign-in page and, on the way, shows an empty list."""
+class _RoutedStep3(Step3Processor):
+    """Step3 whose page answers `/api/products…` requests through `_answer` (one route per page)."""
 
     def __init__(self, base_url: str) -> None:
         super().__init__(base_url)
-        self.moves = 0
-        self.expired = 0
         self._routed: object = None
 
     def open(self, browser, account) -> None:
@@ -107,6 +104,35 @@ class _SessionEndsOnARefresh(Step3Processor):
         if self._routed is not self.site.page:
             self._routed = self.site.page
             self.site.page.route("**/api/products**", self._answer)
+
+    def _answer(self, route) -> None:
+        route.continue_()
+
+
+def run_step3_with(processor: Step3Processor, sim: Sim, state: Path):
+    """run_account in this process with `processor`, for tests that reach into the page."""
+    account = sim.book.accounts[0]
+    return run_account(
+        state_dir=state,
+        account=account,
+        step="step3",
+        server=None,
+        units=sim.book.units(account, "step3"),
+        processor=processor,
+        browser_factory=browser_factory(BrowserOptions(offline=True, state_dir=state, account="e2e")),
+        options=RunOptions(step="step3", batch_size=5, backoff_base=0.2, backoff_max=1.0),
+        handle_signals=False,
+    )
+
+
+class _SessionEndsOnARefresh(_RoutedStep3):
+    """The list refresh right after the first move is answered 401, as when the session expires at that
+    moment: the app leaves for the sign-in page and, on the way, shows an empty list."""
+
+    def __init__(self, base_url: str) -> None:
+        super().__init__(base_url)
+        self.moves = 0
+        self.expired = 0
 
     def _answer(self, route) -> None:
         request = route.request
@@ -123,20 +149,8 @@ class _SessionEndsOnARefresh(Step3Processor):
 def test_a_session_that_ends_on_the_list_refresh_does_not_end_the_code(tmp_path: Path):
     """An empty list is only believed after a fresh search: the code's other products still get done."""
     with simulator(tmp_path, codes=2, per_code=4) as sim:
-        account = sim.book.accounts[0]
-        state = tmp_path / "state"
         processor = _SessionEndsOnARefresh(sim.url)
-        summary = run_account(
-            state_dir=state,
-            account=account,
-            step="step3",
-            server=None,
-            units=sim.book.units(account, "step3"),
-            processor=processor,
-            browser_factory=browser_factory(BrowserOptions(offline=True, state_dir=state, account="e2e")),
-            options=RunOptions(step="step3", batch_size=5, backoff_base=0.2, backoff_max=1.0),
-            handle_signals=False,
-        )
+        summary = run_step3_with(processor, sim, tmp_path / "state")
         assert processor.expired == 1 and summary.outcome == "complete", summary
         assert summary.retries.get("Transient", 0) == 0, summary.retries  # a re-login, no attempt used
         assert_verified(sim, step="step3")
@@ -168,7 +182,7 @@ def test_more_failed_products_than_a_list_page_holds_are_paged_past(tmp_path: Pa
     assert not any(groups[pid] == unit.target_group for pid in unworkable)
 
 
-class _SessionExpiresRightAfterTheMove(Step3Processor):
+class _SessionExpiresRightAfterTheMove(_RoutedStep3):
     """The server applies the first move and ends the session at that moment; the list refresh that
     follows fails with a 5xx, so the row stays on screen and the adapter's own check hits the 401."""
 
@@ -177,13 +191,6 @@ class _SessionExpiresRightAfterTheMove(Step3Processor):
         self.db_path = db_path
         self.moved: str | None = None
         self.failed_refreshes = 0
-        self._routed: object = None
-
-    def open(self, browser, account) -> None:
-        super().open(browser, account)
-        if self._routed is not self.site.page:
-            self._routed = self.site.page
-            self.site.page.route("**/api/products**", self._answer)
 
     def _answer(self, route) -> None:
         request = route.request
@@ -205,20 +212,8 @@ class _SessionExpiresRightAfterTheMove(Step3Processor):
 def test_a_product_moved_just_before_the_session_ended_is_recorded_done(tmp_path: Path):
     """The move landed, the session ended before the adapter saw the row go: the product is done (once)."""
     with simulator(tmp_path, codes=2, per_code=3) as sim:
-        account = sim.book.accounts[0]
-        state = tmp_path / "state"
         processor = _SessionExpiresRightAfterTheMove(sim.url, sim.db_path)
-        summary = run_account(
-            state_dir=state,
-            account=account,
-            step="step3",
-            server=None,
-            units=sim.book.units(account, "step3"),
-            processor=processor,
-            browser_factory=browser_factory(BrowserOptions(offline=True, state_dir=state, account="e2e")),
-            options=RunOptions(step="step3", batch_size=5, backoff_base=0.2, backoff_max=1.0),
-            handle_signals=False,
-        )
+        summary = run_step3_with(processor, sim, tmp_path / "state")
         assert processor.moved and summary.outcome == "complete", summary
         assert summary.relogins >= 1, summary
         assert_verified(sim, step="step3")
