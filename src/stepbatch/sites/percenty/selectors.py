@@ -48,10 +48,8 @@ MENU_PRODUCT_PARENT_TEXT = "상품 관리"
 
 # --- 등록 상품 관리 list (§2) ---
 SEARCH_INPUT = "input.ant-input[placeholder='상품명 입력']"
-# (no `\s` here: inside a CSS string a backslash escapes the next character)
-TOTAL_TEXT = "span:text-matches('^ *총 *[0-9,]+ *개 상품 *$')"
-TOTAL_RE = re.compile(r"총\s*([0-9,]+)\s*개 상품")
-TOTAL_JS_PATTERN = r"^\s*총\s*([0-9,]+)\s*개 상품\s*$"  # for `new RegExp` in page scripts
+# The list's total, `총 N개 상품`, as a pattern for `new RegExp` in page scripts.
+TOTAL_JS_PATTERN = r"^\s*총\s*([0-9,]+)\s*개 상품\s*$"
 # The list header has borderless single selects (sort order, group filter, page size); the group filter
 # is the one showing a group name (or 전체 / 그룹 없음), the page size the one showing `N개씩 보기`.
 HEADER_SELECT = ".ant-select-borderless.ant-select-single"
