@@ -58,6 +58,41 @@ def simulator(
     translate_ms: int | None = typer.Option(
         None, envvar=_ENV + "TRANSLATE_MS", help="How long one translation keeps the button busy."
     ),
+    editor_opens_first: bool | None = typer.Option(
+        None,
+        "--editor-opens-first/--editor-opens-at-card",
+        envvar=_ENV + "EDITOR_OPENS_FIRST",
+        help="Variant: the image editor opens on image 1 (or on the card whose 편집하기 was clicked).",
+    ),
+    keep_tabs_mounted: bool | None = typer.Option(
+        None,
+        "--keep-tabs-mounted/--unmount-tabs",
+        envvar=_ENV + "KEEP_TABS_MOUNTED",
+        help="Variant: the edit drawer keeps the other tabs' content in the page, hidden.",
+    ),
+    thumb_click_moves: bool | None = typer.Option(
+        None,
+        "--thumb-click-moves/--thumb-click-inert",
+        envvar=_ENV + "THUMB_CLICK_MOVES",
+        help="Variant: a click on an image editor strip thumb shows that image (or does nothing).",
+    ),
+    tab_wraps: bool | None = typer.Option(
+        None,
+        "--tab-wraps/--tab-stops",
+        envvar=_ENV + "TAB_WRAPS",
+        help="Variant: TAB on the editor's last image goes to the first (or stays).",
+    ),
+    translate_loading: bool | None = typer.Option(
+        None,
+        "--translate-loading/--translate-no-loading",
+        envvar=_ENV + "TRANSLATE_LOADING",
+        help="Variant: a translate press shows the button's loading state (or never does).",
+    ),
+    rename_element: str | None = typer.Option(
+        None,
+        envvar=_ENV + "RENAME_ELEMENT",
+        help="To test `stepbatch probe`, break one of: bulk-edit, translate, thumb, source, group-assign.",
+    ),
 ) -> None:
     """Serve the simulator until stopped (Ctrl+C). Prints `simulator running at URL` when ready."""
     if ctx.invoked_subcommand is not None:
@@ -79,6 +114,12 @@ def simulator(
         translation_credits=translation_credits,
         leak_mb_per_action=leak_mb_per_action,
         translate_ms=translate_ms,
+        editor_opens_first=editor_opens_first,
+        keep_tabs_mounted=keep_tabs_mounted,
+        thumb_click_moves=thumb_click_moves,
+        tab_wraps=tab_wraps,
+        translate_loading=translate_loading,
+        rename_element=rename_element,
     )
     if workbook is not None and not workbook.is_file():
         from stepbatch.errors import UserError

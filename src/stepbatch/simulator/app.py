@@ -392,19 +392,23 @@ class _Simulator:
 
     async def insert_html(self, request: Request, conn: sqlite3.Connection, account: str) -> Response:
         body = await _json(request)
-        via = body.get("via")
-        if via == "source":
-            inserted, removed = _diff_insert(str(body.get("old", "")), str(body.get("new", "")))
-            if removed.strip():
-                return JSONResponse({"error": "source_edit_not_insert"}, status_code=400)
-        else:
-            inserted = str(body.get("html", ""))
+        via = "source" if body.get("via") == "source" else "embed"
         with db.transaction(conn):
             p = db.get_product(conn, account, request.path_params["pid"])
             if p is None:
                 return JSONResponse({"error": "not_found"}, status_code=404)
+            if via == "source":
+                edit = _source_edit(p, str(body.get("old", "")), str(body.get("new", "")))
+                if edit is None:
+                    return JSONResponse({"error": "source_edit_not_insert"}, status_code=400)
+                inserted, at = edit
+            else:
+                inserted, at = str(body.get("html", "")), "end"
             if inserted.strip():
-                p.html += inserted
+                if at == "start":
+                    p.html_head = _join(inserted, p.html_head)
+                else:
+                    p.html = _join(p.html, inserted)
                 db.save_product(conn, p)
                 source = "tag" if _is_single_img(inserted) else "html"
                 db.audit(
@@ -414,7 +418,8 @@ class _Simulator:
                     p.id,
                     "html_insert",
                     source=source,
-                    via=via if via == "source" else "embed",
+                    via=via,
+                    at=at,
                     html=inserted.strip(),
                 )
         return JSONResponse(_detail(p))
@@ -454,15 +459,20 @@ def _find_image(p: db.Product, kind: str | None, image_id: object) -> tuple[int,
     return None
 
 
-def _diff_insert(old: str, new: str) -> tuple[str, str]:
-    """(inserted, removed) text between two versions of the source, by common prefix and suffix."""
-    p = 0
-    while p < min(len(old), len(new)) and old[p] == new[p]:
-        p += 1
-    s = 0
-    while s < min(len(old), len(new)) - p and old[len(old) - 1 - s] == new[len(new) - 1 - s]:
-        s += 1
-    return new[p : len(new) - s], old[p : len(old) - s]
+def _source_edit(p: db.Product, old: str, new: str) -> tuple[str, str] | None:
+    """What a source-mode edit inserted and where ("start" before the content, "end" after it), or None
+    when it did anything else (the simulator models insertions at either end only)."""
+    if new == old:
+        return "", "end"
+    if new.endswith(old):
+        return new[: len(new) - len(old)], "start"
+    if new.startswith(old):
+        return new[len(old) :], "end"
+    return None
+
+
+def _join(first: str, second: str) -> str:
+    return "\n".join(part.strip() for part in (first, second) if part.strip())
 
 
 def _is_single_img(html: str) -> bool:
@@ -503,4 +513,5 @@ def _detail(p: db.Product) -> dict[str, Any]:
             for o in p.options
         ],
         "html": p.html,
+        "html_head": p.html_head,
     }

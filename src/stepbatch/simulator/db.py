@@ -28,6 +28,7 @@ CREATE TABLE IF NOT EXISTS products(
     memo TEXT NOT NULL, grp TEXT, orig_grp TEXT, price INTEGER NOT NULL, cost_cny REAL NOT NULL,
     shipping INTEGER NOT NULL, collected TEXT NOT NULL, source TEXT NOT NULL,
     detail TEXT NOT NULL, thumbs TEXT NOT NULL, options TEXT NOT NULL, html TEXT NOT NULL,
+    html_head TEXT NOT NULL DEFAULT '',
     orig_detail TEXT NOT NULL, orig_thumbs TEXT NOT NULL, orig_options TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS products_list ON products(account, grp, seq);
 CREATE TABLE IF NOT EXISTS sessions(id TEXT PRIMARY KEY, account TEXT NOT NULL, created REAL NOT NULL,
@@ -55,6 +56,9 @@ def init_db(path: Path) -> bool:
     try:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.executescript(SCHEMA)
+        columns = {row["name"] for row in conn.execute("PRAGMA table_info(products)")}
+        if "html_head" not in columns:  # a database made before HTML could be typed at the source's start
+            conn.execute("ALTER TABLE products ADD COLUMN html_head TEXT NOT NULL DEFAULT ''")
         return conn.execute("SELECT COUNT(*) FROM accounts").fetchone()[0] == 0
     finally:
         conn.close()
@@ -112,7 +116,8 @@ class Product:
     detail: list[dict[str, Any]] = field(default_factory=list)
     thumbs: list[dict[str, Any]] = field(default_factory=list)
     options: list[dict[str, Any]] = field(default_factory=list)
-    html: str = ""
+    html: str = ""  # HTML after the detail images (HTML 삽입, or typed at the end of the source)
+    html_head: str = ""  # HTML before them (typed at the start of the source, where the caret starts)
     orig_detail: list[dict[str, Any]] = field(default_factory=list)
     orig_thumbs: list[dict[str, Any]] = field(default_factory=list)
     orig_options: list[dict[str, Any]] = field(default_factory=list)
@@ -137,6 +142,7 @@ class Product:
             thumbs=json.loads(row["thumbs"]),
             options=json.loads(row["options"]),
             html=row["html"],
+            html_head=row["html_head"],
             orig_detail=json.loads(row["orig_detail"]),
             orig_thumbs=json.loads(row["orig_thumbs"]),
             orig_options=json.loads(row["orig_options"]),
@@ -180,8 +186,16 @@ def get_product(conn: sqlite3.Connection, account: str, product_id: str) -> Prod
 
 def save_product(conn: sqlite3.Connection, p: Product) -> None:
     conn.execute(
-        "UPDATE products SET grp=?, detail=?, thumbs=?, options=?, html=? WHERE id=?",
-        (p.group, json.dumps(p.detail), json.dumps(p.thumbs), json.dumps(p.options), p.html, p.id),
+        "UPDATE products SET grp=?, detail=?, thumbs=?, options=?, html=?, html_head=? WHERE id=?",
+        (
+            p.group,
+            json.dumps(p.detail),
+            json.dumps(p.thumbs),
+            json.dumps(p.options),
+            p.html,
+            p.html_head,
+            p.id,
+        ),
     )
 
 

@@ -11,9 +11,18 @@ from stepbatch.errors import UserError
 ENV_PREFIX = "STEPBATCH_SIM_"
 
 
+# Elements `--rename-element` can break (for testing `stepbatch probe`): the name, and what it renames.
+RENAMEABLE = ("bulk-edit", "translate", "thumb", "source", "group-assign")
+
+
 @dataclass(frozen=True)
 class Faults:
-    """Everything that can go wrong on purpose. The defaults are a well-behaved site."""
+    """Everything that can go wrong on purpose, and the site behaviours the real evidence leaves open.
+
+    The defaults are a well-behaved site. The variants (`editor_opens_first`, `keep_tabs_mounted`,
+    `thumb_click_moves`, `tab_wraps`, `translate_loading`) are each a plausible reading of what the real
+    site's captures leave open; the adapter must work on all of them.
+    """
 
     latency_ms: float = 0.0  # mean added latency per request; jitter is ±50% (uniform)
     error_rate: float = 0.0  # share of /api/* calls answered with HTTP 503 (before any change)
@@ -25,6 +34,12 @@ class Faults:
     translation_credits: int | None = None  # credits per account (None: keep the db's, 10,000 when new)
     leak_mb_per_action: float = 0.0  # the page retains this much JS heap per action
     translate_ms: int = 300  # how long `원클릭 이미지 번역` stays busy
+    editor_opens_first: bool = False  # variant: the image editor opens on image 1, not on the one clicked
+    keep_tabs_mounted: bool = False  # variant: the drawer keeps the other tabs' content, hidden
+    thumb_click_moves: bool = True  # variant: a click on an editor strip thumb shows that image
+    tab_wraps: bool = True  # variant: TAB on the editor's last image goes to the first (else it stays)
+    translate_loading: bool = True  # variant: a translate press shows `ant-btn-loading` while busy
+    rename_element: str = ""  # breaks one element (see RENAMEABLE), for testing `stepbatch probe`
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Faults:
@@ -51,6 +66,10 @@ class Faults:
             raise UserError(f"--session-expiry-min must be > 0, got {self.session_expiry_min}")
         if self.translation_credits is not None and self.translation_credits < 0:
             raise UserError(f"--translation-credits must be >= 0, got {self.translation_credits}")
+        if self.rename_element and self.rename_element not in RENAMEABLE:
+            raise UserError(
+                f"--rename-element must be one of {', '.join(RENAMEABLE)}, got {self.rename_element!r}"
+            )
         if self.linger_modal_ms < 0 or self.leak_mb_per_action < 0 or self.translate_ms < 0:
             raise UserError("--linger-modal-ms, --leak-mb-per-action and --translate-ms must be >= 0")
 
@@ -58,7 +77,7 @@ class Faults:
         """The variables that reproduce these settings in a child process."""
         out = {}
         for name, value in asdict(self).items():
-            if value is None:
+            if value is None or value == "":
                 continue
             out[ENV_PREFIX + name.upper()] = (
                 ("1" if value else "0") if isinstance(value, bool) else str(value)
@@ -73,6 +92,12 @@ class Faults:
             "channelTalk": self.channel_talk,
             "lingerModalMs": self.linger_modal_ms,
             "leakMbPerAction": self.leak_mb_per_action,
+            "editorOpensFirst": self.editor_opens_first,
+            "keepTabsMounted": self.keep_tabs_mounted,
+            "thumbClickMoves": self.thumb_click_moves,
+            "tabWraps": self.tab_wraps,
+            "translateLoading": self.translate_loading,
+            "renameElement": self.rename_element,
         }
 
 
@@ -93,6 +118,8 @@ def _parse(name: str, raw: str, label: str) -> object:
     try:
         if kind == "bool":
             return _BOOL[raw.lower()]
+        if kind == "str":
+            return raw
         if kind.startswith("int"):
             return int(raw)
         return float(raw)

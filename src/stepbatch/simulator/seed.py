@@ -152,13 +152,14 @@ class _ProductMaker:
         rng = self.rng
         self.seq += 1
         words = " ".join(rng.sample(_WORDS, rng.randint(3, 5)))
+        product_id = f"{rng.getrandbits(96):024x}"
         need = {a: sum(needed(op) for op in ops if op.action in acts) for a, acts in _NEEDS.items()}
         product = db.Product(
-            id=f"{rng.getrandbits(96):024x}",
+            id=product_id,
             account=self.account,
             seq=self.seq,
             code=code if related else None,
-            name=f"{words} {code}Z{rng.randint(1, 9)}",
+            name=f"{words} {code}{step1_ending(rng.randint(1, 9), product_id)}",
             memo=f"{rng.choice(_CATEGORIES)}-{rng.randint(1, 9)}-{rng.randint(10**11, 10**12 - 1)}-{code}",
             group=group,
             orig_group=group,
@@ -193,6 +194,18 @@ class _ProductMaker:
         )
         sizes = ("S", "M", "L", "XL", "FREE")
         return [(colors[i % 5][0], colors[i % 5][1], sizes[(i // 5) % 5]) for i in range(n)]
+
+
+# Step1 appends letters to every name it keeps (real names end `…Z2A`, `…Z2AAAA`); some names are bare.
+_STEP1_SUFFIXES = ("", "A", "A", "AB", "AAAA", "B")
+
+
+def step1_ending(number: int, product_id: str) -> str:
+    """`Z<n>` plus step1's letters (`Z2A`, `Z12AB`), the extras derived from the id so that the seed's
+    random stream stays what it was."""
+    if int(product_id[:2], 16) % 4 == 0:
+        number += 10
+    return f"Z{number}{_STEP1_SUFFIXES[int(product_id[-4:], 16) % len(_STEP1_SUFFIXES)]}"
 
 
 _NEEDS = {

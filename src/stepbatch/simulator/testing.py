@@ -123,8 +123,8 @@ class ApiClient:
                 for pos in positions(op.command, len(images)):
                     self.post(base + "/translate", {"list": target, "image": images[pos - 1]["id"]})
             elif op.action is Action.IMAGE_TAG_INSERT and op.command.kind is CommandKind.YES:
-                self.post(base + "/html", {"via": "embed", "html": '<img src="/img/tag.svg">'})
-            elif op.action is Action.HTML_UPDATE and op.command.text:
-                self.post(base + "/html", {"via": "embed", "html": op.command.text})
+                self.post(base + "/html", {"via": "embed", "html": '<img src="" alt="tag">'})
+            elif op.action is Action.HTML_UPDATE and op.command.text:  # typed at the source's start
+                self.post(base + "/html", {"via": "source", "old": "x", "new": op.command.text + "x"})
         if move:
             self.post(base + "/group", {"group": unit.target_group})

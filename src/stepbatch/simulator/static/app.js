@@ -18,6 +18,8 @@
     for (let i = 0; i < 6; i++) { a += letters[(h >>> (i * 3)) % 52]; b += letters[(h >>> (i * 2 + 1)) % 52]; }
     return "sc-" + a.slice(0, 5) + " " + b;
   }
+  // The same styled component with other props: the component class stays, the style class changes.
+  function scVariant(name, variant) { return sc(name).split(" ")[0] + " " + sc(name + "/" + variant).split(" ")[1]; }
 
   // ---- tiny DOM helpers --------------------------------------------------------------------------------
   function h(tag, attrs, ...children) {
@@ -487,7 +489,7 @@
     const selectAll = checkbox({ariaLabel: "Select all", checked: allChecked, onchange: (on) => {
       L.selected = on ? new Set(L.items.map((p) => p.id)) : new Set(); renderTable(); }});
     selectAll.input.indeterminate = someChecked && !allChecked; selectAll.sync();
-    const groupButton = button("그룹 지정", {disabled: L.selected.size === 0, onclick: openGroupModal});
+    const groupButton = button(CFG.renameElement === "group-assign" ? "그룹지정" : "그룹 지정", {disabled: L.selected.size === 0, onclick: openGroupModal});
     const header = h("div", {class: "ant-table-header ant-table-sticky-holder", style: "overflow: hidden; top: 56px;"},
       h("table", {style: "table-layout: fixed;"}, colgroup(), h("thead", {class: "ant-table-thead"}, h("tr", {},
         h("th", {class: "ant-table-cell ant-table-selection-column"}, h("div", {class: "ant-table-selection"}, selectAll)),
@@ -528,13 +530,17 @@
       }});
     const cb = checkbox({checked: L.selected.has(p.id), onchange: (on) => {
       if (on) L.selected.add(p.id); else L.selected.delete(p.id); renderTable(); }});
+    // Captured (percenty_project_goods_table_code.md): the name is the first span of a vertical ant-flex, the
+    // price lines a flex below it. A click on the name (it bubbles to the block) opens the drawer.
     const info = h("div", {class: `product-info ${sc("productInfo")}`, onclick: () => openDrawer(p.id)},
-      h("span", {class: `Body3Regular14 product-name ${sc("productName")}`, text: p.name}),
-      h("div", {class: "price-lines"},
-        h("span", {class: "FootnoteDescription", text: `판매가 ${won(p.price)} 원`}),
-        h("span", {class: "FootnoteDescription", text: `원가 ${won(Math.round(p.cost_cny * 190))} 원 (¥ ${p.cost_cny})`}),
-        h("span", {class: "FootnoteDescription", text: `해외 배송비 ${won(p.shipping)} 원`})),
-      h("span", {class: "FootnoteDescription product-id", text: p.id}));
+      h("div", {class: `ant-row ant-row-middle ${CSS_HASH}`}),
+      h("div", {class: `ant-flex ${CSS_HASH} ant-flex-align-stretch ant-flex-vertical`},
+        h("span", {class: `${sc("nameText")} ${sc("productName")} sim-product-name`, text: p.name}),
+        h("div", {class: `${sc("priceLines")} ant-flex ${CSS_HASH} sim-price-lines`},
+          h("span", {class: sc("label"), text: `판매가 ${won(p.price)} 원`}),
+          h("span", {class: sc("label"), text: `원가 ${won(Math.round(p.cost_cny * 190))} 원 (¥ ${p.cost_cny})`}),
+          h("span", {class: sc("label"), text: `해외 배송비 ${won(p.shipping)} 원`})),
+        h("span", {class: "Body3Regular14 CharacterSecondary45", style: "cursor: pointer;"}, h("span", {text: p.id}))));
     const tr = h("tr", {"data-row-key": p.id, class: "ant-table-row ant-table-row-level-0" + (L.selected.has(p.id) ? " ant-table-row-selected" : "")},
       h("td", {class: "ant-table-cell ant-table-selection-column"}, cb),
       h("td", {class: "ant-table-cell", colspan: "7"}, h("div", {class: `ant-flex row-flex ${sc("row")}`},
@@ -615,14 +621,15 @@
 
   // ---- edit drawer ---------------------------------------------------------------------------------------
   const TABS = ["상품명 / 카테고리", "옵션", "가격", "키워드", "썸네일", "상세페이지", "업로드"];
-  function drawerShell({title, header, body, footer, width, onclose}) {
+  function closeIcon(onclick, style) {
+    return h("span", {role: "img", "aria-label": "close", tabindex: "-1", class: "anticon anticon-close", style, onclick}, icon("close").firstChild);
+  }
+  function drawerShell({title, body, footer, width, onclose}) {
     const z = 1000 + layers.length * 10;
     const wrapper = h("div", {class: "ant-drawer-content-wrapper", style: `width: ${width};`},
       h("div", {class: "ant-drawer-content", "aria-modal": "true", role: "dialog"},
         h("div", {class: "ant-drawer-wrapper-body"},
-          h("div", {class: "ant-drawer-header"}, h("div", {class: "ant-drawer-header-title"},
-            h("span", {role: "img", "aria-label": "close", tabindex: "-1", class: "anticon anticon-close drawer-close", onclick: () => layer.close()}, icon("close").firstChild),
-            title ? h("div", {class: "ant-drawer-title", text: title}) : null, header)),
+          h("div", {class: "ant-drawer-header"}, h("div", {class: "ant-drawer-header-title"}, h("div", {class: "ant-drawer-title"}, title(() => layer.close())))),
           body, footer ? h("div", {class: "ant-drawer-footer"}, footer) : null)));
     const mask = h("div", {class: "ant-drawer-mask", onclick: () => layer.close()});
     const el = h("div", {class: `ant-drawer ant-drawer-right ${CSS_HASH} ant-drawer-open`, tabindex: "-1", style: `z-index: ${z};`},
@@ -638,15 +645,24 @@
     let product;
     try { product = await action(`/api/products/${pid}`); } catch (e) { return; }
     const D = {product, tab: 0, tabsId: uid(), source: null};
-    const tabList = h("div", {class: "ant-tabs-nav-list"});
+    const tabList = h("div", {class: "ant-tabs-nav-list", style: "transform: translate(0px, 0px);"});
+    const pane = h("div", {role: "tabpanel", tabindex: "0", "aria-hidden": "false", class: "ant-tabs-tabpane ant-tabs-tabpane-active"});
+    const memo = h("span", {class: "memoContent"});
     const body = h("div", {class: "ant-drawer-body"});
-    const layer = drawerShell({width: "min(1280px, 92vw)", header: [
-      h("div", {class: `ant-tabs ant-tabs-top ant-tabs-card ${CSS_HASH}`},
-        h("div", {role: "tablist", "aria-orientation": "horizontal", class: "ant-tabs-nav"},
-          h("div", {class: "ant-tabs-nav-wrap"}, tabList)), h("div", {class: "ant-tabs-content-holder"})),
-      button("브라우저 번역", {disabled: true})],
-    body, footer: [button("저장하기", {primary: true, onclick: () => message("success", "저장되었습니다.")})],
-    onclose: () => { if (S.screen === "PRODUCT_MANAGE") loadList(); }});
+    const title = (close) => h("div", {class: `ant-row ant-row-middle ${CSS_HASH}`},
+      h("div", {class: `ant-col ${CSS_HASH}`, style: "flex: 1 1 auto;"}, h("div", {class: sc("tabsHolder")},
+        h("div", {class: `ant-tabs ant-tabs-top ant-tabs-card ${CSS_HASH}`},
+          h("div", {role: "tablist", "aria-orientation": "horizontal", class: "ant-tabs-nav"}, h("div", {class: "ant-tabs-nav-wrap"}, tabList)),
+          h("div", {class: "ant-tabs-content-holder"}, h("div", {class: "ant-tabs-content ant-tabs-content-top"}, pane))))),
+      h("div", {class: `ant-col ${CSS_HASH}`}),
+      h("div", {class: `ant-col ${CSS_HASH}`, style: "display: flex; gap: 24px;"},
+        button("브라우저 번역", {disabled: true, icon: "translation"}), closeIcon(close, "font-size: 18px; cursor: pointer;")),
+      h("div", {class: `${sc("memoBar")} ant-flex ${CSS_HASH}`}, icon("file-text"), memo,
+        closeIcon(() => {}, "color: rgba(0, 0, 0, 0.45);")));
+    const footer = h("div", {class: `ant-col ${CSS_HASH}`, style: "padding-left: 4px; padding-right: 4px;"},
+      button("저장하기", {primary: true, onclick: () => message("success", "저장되었습니다.")}));
+    const layer = drawerShell({width: "min(1280px, 92vw)", title, body, footer,
+      onclose: () => { if (S.screen === "PRODUCT_MANAGE") loadList(); }});
     layer.kind = "product";
     layer.onkey = (ev) => {
       if (ev.altKey && ev.key >= "1" && ev.key <= "7") { ev.preventDefault(); switchTab(Number(ev.key) - 1); }
@@ -658,29 +674,36 @@
       tabList.replaceChildren(...TABS.map((t, k) => h("div", {"data-node-key": String(k), class: "ant-tabs-tab" + (k === D.tab ? " ant-tabs-tab-active" : ""), onclick: () => switchTab(k)},
         h("div", {role: "tab", "aria-selected": String(k === D.tab), class: "ant-tabs-tab-btn", tabindex: k === D.tab ? "0" : "-1",
           id: `rc-tabs-${D.tabsId}-tab-${k}`, "aria-controls": `rc-tabs-${D.tabsId}-panel-${k}`}, h("span", {text: t})))));
-      const p = D.product;
-      body.replaceChildren(
-        h("div", {class: `product-head ${sc("productHead")}`},
-          h("span", {class: "CharacterTitle85", text: p.name}), h("span", {class: "Body3Regular14 product-id", text: p.id}),
-          h("div", {class: "memo-strip"}, h("span", {class: "memoContent", text: p.memo}))),
-        h("div", {role: "tabpanel", tabindex: "0", "aria-hidden": "false", class: "ant-tabs-tabpane ant-tabs-tabpane-active",
-          id: `rc-tabs-${D.tabsId}-panel-${D.tab}`, "aria-labelledby": `rc-tabs-${D.tabsId}-tab-${D.tab}`}, TAB_RENDER[D.tab](D)),
-        h("div", {class: `ant-float-btn-group ant-float-btn-group-circle ${CSS_HASH}`},
+      pane.id = `rc-tabs-${D.tabsId}-panel-${D.tab}`;
+      pane.setAttribute("aria-labelledby", `rc-tabs-${D.tabsId}-tab-${D.tab}`);
+      memo.textContent = D.product.memo;
+      // Variant: whether the other tabs' content stays mounted (hidden) is not captured.
+      const tabs = CFG.keepTabsMounted ? TAB_RENDER.map((render, k) => {
+        const el = render(D);
+        if (k !== D.tab) el.style.display = "none";
+        return el;
+      }) : [TAB_RENDER[D.tab](D)];
+      body.replaceChildren(...tabs,
+        h("div", {class: `ant-float-btn-group ant-float-btn-group-circle ${CSS_HASH}`, style: "right: 24px; bottom: 100px;"},
           ["up", "form", "eye", "file-text"].map((n) => h("button", {type: "button", class: "ant-float-btn ant-float-btn-default ant-float-btn-circle"}, icon(n)))));
     }
     render();
   }
 
-  function imageCard(src, actions) {  // the draggable image card used by 일괄 편집 and 썸네일
-    return h("div", {class: "ant-col", style: "padding: 4px;"}, h("div", {draggable: "false", class: `image-card ${sc("imageCard")}`},
-      h("div", {class: "card-top", onclick: actions.copy}, h("span", {class: "FootnoteDescription", text: actions.copyLabel})),
-      h("img", {src, alt: "", width: "140", height: "140"}),
-      h("div", {class: "card-actions"},
-        h("div", {class: "card-delete", onclick: actions.remove}, h("span", {class: "FootnoteDescription", text: "삭제"})),
-        h("div", {class: "card-edit", onclick: actions.edit}, icon("edit"), h("span", {class: "FootnoteDescription", text: actions.editLabel || "편집하기"})))));
+  const foot = (text) => h("span", {class: `${sc("foot")} FootnoteDescription `, text});
+  function imageCard(src, actions) {  // the draggable image card of 일괄 편집 and 썸네일
+    return h("div", {class: `ant-col ${CSS_HASH}`, style: "padding-left: 4px; padding-right: 4px;"}, h("div", {draggable: "false", class: `${sc("imageCard")} sim-card`},
+      h("div", {class: `ant-row ${CSS_HASH}`, style: "margin-left: 10px; margin-right: 10px; margin-bottom: 10px;"},
+        h("div", {class: `ant-col ${CSS_HASH}`, style: "flex: 1 1 auto;"}, h("div", {class: `${sc("cardCopy")} sim-action`, onclick: actions.copy}, foot(actions.copyLabel)))),
+      h("div", {class: `ant-row ant-row-no-wrap ant-row-middle ${CSS_HASH}`, style: "margin-left: 10px; margin-right: 10px; cursor: move;"},
+        h("div", {class: `ant-col ${CSS_HASH}`}, h("img", {draggable: "false", src, class: sc("cardImg"), width: "140", height: "140"}))),
+      h("div", {class: `ant-row ant-row-no-wrap ant-row-space-between ant-row-middle ${CSS_HASH}`},
+        h("div", {class: `ant-col ${CSS_HASH}`}, h("div", {class: `${sc("cardDelete")} sim-action`, onclick: actions.remove}, foot("삭제"))),
+        h("div", {class: `ant-col ${CSS_HASH}`}, h("div", {class: `${sc("cardEdit")} sim-action`, onclick: actions.edit}, icon("edit"), foot(actions.editLabel || "편집하기"))))));
   }
-  const uploadTile = () => h("div", {class: "ant-col", style: "padding: 4px;"}, h("span", {class: "ant-upload-wrapper"},
-    h("div", {class: "ant-upload ant-upload-select upload-tile"}, h("span", {class: "ant-upload", role: "button", tabindex: "0", text: "+ 업로드"}))));
+  const uploadTile = () => h("div", {class: `ant-col ${CSS_HASH}`, style: "padding-left: 4px; padding-right: 4px;"},
+    h("div", {draggable: "false", class: `${sc("uploadTile")} sim-upload-tile`}, h("div", {class: `ant-row ${CSS_HASH}`}, icon("plus")),
+      h("div", {class: `ant-row ${CSS_HASH}`}, h("span", {class: `${sc("foot")} Body3Regular14 CharacterSecondary45`, text: "Upload"}))));
   const unsupported = () => message("info", "시뮬레이터에서 지원하지 않는 기능입니다.");
 
   async function mutate(D, path, body) {
@@ -694,71 +717,81 @@
     }
   }
 
+  // Tab content, as far as captured (docs/3단계 메서드 개발.md: 썸네일 and 옵션 fragments); the other tabs only
+  // carry the marker buttons production waited for (dom_selectors.py PAGE_LOAD_INDICATORS).
+  const section = (...children) => h("div", {class: `${sc("tabSection")} sim-tab-section`}, ...children);
+  const bar = (...children) => h("div", {class: `ant-row ant-row-middle ${CSS_HASH} sim-tab-toolbar`}, ...children);
+  function optionItem(D, o) {
+    const image = o.image ? h("div", {class: `${sc("optionImage")} sim-card`},
+      h("div", {class: `ant-row ${CSS_HASH}`}, h("div", {class: `ant-col ${CSS_HASH}`}, h("div", {class: sc("optionAction"),
+        onclick: () => mutate(D, "/images/copy", {list: "option", image: o.image.id})}, foot("썸네일로 복사")))),
+      h("img", {src: o.image.src, class: sc("optionImg"), width: "80", height: "80"}),
+      h("div", {class: `ant-row ant-row-space-between ${CSS_HASH}`},
+        h("div", {class: `ant-col ${CSS_HASH}`}, h("div", {class: sc("optionDelete"), onclick: () => mutate(D, "/images/delete", {list: "option", image: o.image.id})}, foot("삭제"))),
+        h("div", {class: `ant-col ${CSS_HASH}`}, h("div", {class: sc("optionAction"), onclick: () => openEditor(D, "option", o.image.id)}, icon("edit"), foot("편집")))))
+      : h("div", {class: sc("optionImage")});
+    return h("li", {class: "ant-list-item", role: "button", tabindex: "0", "aria-roledescription": "sortable"},
+      h("div", {class: `ant-row ant-row-no-wrap ant-row-stretch ${CSS_HASH}`},
+        h("div", {class: `ant-col ${CSS_HASH}`, style: "cursor: pointer;"}, checkbox({checked: true})),
+        h("div", {class: `ant-col ${CSS_HASH}`, style: "cursor: pointer;"}, image),
+        h("div", {class: `ant-col ${CSS_HASH}`}, h("span", {text: "옵션명"}), h("input", {class: `ant-input ${CSS_HASH}`, value: o.name}),
+          h("span", {class: sc("zhName"), text: o.zh_name}))));
+  }
   const TAB_RENDER = [
-    () => h("div", {class: "tab-section"}, h("div", {class: "tab-toolbar"}, button("카테고리 추천 받기", {onclick: unsupported})),
-      h("p", {class: "Body3Regular14", text: "카테고리: 패션의류 > 여성의류"})),
+    () => section(bar(button("카테고리 추천 받기", {onclick: unsupported})), h("p", {class: "Body3Regular14", text: "카테고리: 패션의류 > 여성의류"})),
+    (D) => section(
+      h("div", {class: sc("optionType")}, h("input", {class: `ant-input ${CSS_HASH}`, value: "색상", style: "width: 160px;"}),
+        ["A-Z", "1-99", "빈칸 제거"].map((t) => button(t, {size: "small", onclick: unsupported})), button("AI 옵션명 다듬기", {onclick: unsupported}),
+        h("div", {class: sc("optionList")}, h("div", {class: `ant-list ant-list-split ${CSS_HASH}`}, h("div", {class: "ant-spin-nested-loading"},
+          h("div", {class: "ant-spin-container"}, h("ul", {class: "ant-list-items"}, D.product.options.map((o) => optionItem(D, o)))))))),
+      h("div", {class: sc("optionAdd")}, button("옵션 추가", {onclick: unsupported}))),
+    () => section(bar(button("배송비용 계산기", {onclick: unsupported})), h("p", {class: "Body3Regular14", text: "가격 설정"})),
+    () => section(bar(h("input", {class: `ant-input ${CSS_HASH}`, placeholder: "키워드 입력", style: "width: 240px;"}), button("키워드 추가 enter", {onclick: unsupported}))),
     (D) => {
       const p = D.product;
-      return h("div", {class: "tab-section"},
-        h("div", {class: "tab-toolbar"}, h("input", {class: `ant-input ${CSS_HASH}`, placeholder: "옵션 타입", value: "색상", style: "width: 160px;"}),
-          ["A-Z", "1-99", "빈칸 제거"].map((t) => button(t, {size: "small", onclick: unsupported})), button("AI 옵션명 다듬기", {onclick: unsupported})),
-        h("div", {class: `ant-list ${CSS_HASH}`}, h("ul", {class: "ant-list-items"}, p.options.map((o, i) =>
-          h("li", {class: "ant-list-item option-item", role: "button", tabindex: "0", "aria-roledescription": "sortable"},
-            checkbox({}),
-            o.image ? h("div", {class: `option-image ${sc("optionImage")}`},
-              h("div", {class: "card-top", onclick: () => mutate(D, "/images/copy", {list: "option", image: o.image.id})}, h("span", {class: "FootnoteDescription", text: "썸네일로 복사"})),
-              h("img", {src: o.image.src, width: "80", height: "80", alt: ""}),
-              h("div", {class: "card-actions"},
-                h("div", {onclick: () => mutate(D, "/images/delete", {list: "option", image: o.image.id})}, h("span", {class: "FootnoteDescription", text: "삭제"})),
-                h("div", {onclick: () => openEditor(D, "option", o.image.id)}, h("span", {class: "FootnoteDescription", text: "편집"}))))
-              : h("div", {class: "option-image empty"}, h("span", {class: "FootnoteDescription", text: "이미지 없음"})),
-            h("input", {class: `ant-input ${CSS_HASH} option-name`, value: o.name}),
-            button("옵션 삭제", {size: "small", onclick: unsupported}),
-            h("span", {class: "FootnoteDescription zh-name", text: o.zh_name, "data-index": String(i + 1)}))))),
-        button("옵션 추가", {onclick: unsupported}));
-    },
-    () => h("div", {class: "tab-section"}, h("div", {class: "tab-toolbar"}, button("배송비용 계산기", {onclick: unsupported})),
-      h("p", {class: "Body3Regular14", text: "가격 설정"})),
-    () => h("div", {class: "tab-section"}, h("div", {class: "tab-toolbar"}, h("input", {class: `ant-input ${CSS_HASH}`, placeholder: "키워드 입력", style: "width: 240px;"}),
-      button("키워드 추가 enter", {onclick: unsupported}))),
-    (D) => {
-      const p = D.product;
-      return h("div", {class: "tab-section"},
-        h("div", {class: "tab-toolbar"}, button("전체 상세페이지로 복사", {onclick: unsupported}),
+      return section(
+        bar(h("span", {class: `${sc("text")} H5Bold16 CharacterTitle85`, text: "썸네일"}), button("전체 상세페이지로 복사", {onclick: unsupported}),
           button("전체 삭제", {onclick: async () => { for (const t of [...D.product.thumbs]) await mutate(D, "/images/delete", {list: "thumbnail", image: t.id}); }}),
           button("워터마크 설정", {disabled: true}), button("썸네일 되돌리기", {onclick: unsupported})),
-        h("span", {class: "Body3Regular14 count-text", text: `총 ${p.thumbs.length}개의 썸네일`}),
-        h("div", {class: "ant-row ant-row-bottom", style: "margin-left: -4px; margin-right: -4px;"},
+        h("div", {class: `ant-divider ${CSS_HASH} ant-divider-horizontal`, role: "separator"}),
+        h("div", {class: `ant-row ${CSS_HASH}`}, h("div", {class: `ant-col ${CSS_HASH}`},
+          h("span", {class: `${sc("text")} Body2Medium14 CharacterTitle85`, text: `총 ${p.thumbs.length}개의 썸네일`}))),
+        h("div", {class: sc("thumbList")}, h("div", {class: `ant-row ant-row-bottom ${CSS_HASH}`, style: "margin-left: -4px; margin-right: -4px; row-gap: 8px;"},
           p.thumbs.map((t) => imageCard(t.src, {copyLabel: "상세페이지로 복사", copy: unsupported,
             remove: () => mutate(D, "/images/delete", {list: "thumbnail", image: t.id}),
-            edit: () => openEditor(D, "thumbnail", t.id)})), uploadTile()));
+            edit: () => openEditor(D, "thumbnail", t.id)})), uploadTile())));
     },
     (D) => detailTab(D),
-    () => h("div", {class: "tab-section"}, h("div", {class: "tab-toolbar"}, button("쿠팡 개별 업로드", {onclick: unsupported}))),
+    () => section(bar(button("쿠팡 개별 업로드", {onclick: unsupported}))),
   ];
 
   // ---- 상세페이지 tab: CKEditor-like editor -------------------------------------------------------------------
   const CK_BUTTONS = ["제목", "글꼴 크기", "글자 색깔", "배경 색깔", "굵게 (Ctrl+B)", "기울임꼴 (Ctrl+I)", "밑줄 (Ctrl+U)", "취소선",
     "링크 (Ctrl+K)", "글머리 기호", "번호 매기기", "텍스트 정렬", "테이블 삽입", "이미지 삽입", "인용 부호", "가로줄", "실행 취소 (Ctrl+Z)", "HTML 삽입", "소스"];
   function sourceOf(p) {
-    return p.detail.map((im) => `<figure class="image"><img src="${im.src}"></figure>`).join("\n") + (p.html ? "\n" + p.html : "");
+    const figures = p.detail.map((im) => `<figure class="image"><img src="${im.src}"></figure>`).join("\n");
+    return [p.html_head, figures, p.html].filter(Boolean).join("\n");
   }
+  function renderedHtml(html) { const d = h("div", {class: "sim-html"}); d.innerHTML = html; return d; }
+  // CKEditor 5 as captured (percenty_project_editor_toolbar.md): the 소스 button has no aria-pressed (an older
+  // SourceEditing). Source mode as upstream CKEditor: a textarea in div.ck-source-editing-area[data-value], focused
+  // with the caret at the start; the change is committed when 소스 is pressed again.
   function detailTab(D) {
     const p = D.product;
     const hash = Math.random().toString(16).slice(2, 10);
     const inSource = D.source !== null;
     const editable = inSource
-      ? h("div", {class: "ck ck-source-editing-area", "data-value": D.source},
-        h("textarea", {class: "ck ck-input ck-input-text", dir: "ltr", "aria-label": "소스 편집 영역", value: D.source, oninput: (ev) => { D.sourceNew = ev.target.value; }}))
+      ? h("div", {class: "ck ck-source-editing-area", "data-value": D.sourceNew},
+        h("textarea", {rows: "1", dir: "ltr", value: D.sourceNew, oninput: (ev) => { D.sourceNew = ev.target.value; ev.target.parentElement.dataset.value = ev.target.value; }}))
       : h("div", {class: "ck ck-content ck-editor__editable ck-rounded-corners ck-editor__editable_inline ck-blurred", lang: "ko", dir: "ltr",
         role: "textbox", "aria-label": "편집기 편집 영역: main", contenteditable: "true"},
-      p.detail.map((im) => h("figure", {class: "image ck-widget", contenteditable: "false"}, h("img", {src: im.src, alt: ""}))),
-      p.html ? h("div", {class: "ck-widget raw-html-embed", "data-html-embed-label": "HTML 코드 조각", contenteditable: "false"},
-        h("div", {class: "raw-html-embed__preview"}, h("div", {class: "raw-html-embed__preview-content", html: null}))) : null);
-    if (!inSource && p.html) editable.querySelector(".raw-html-embed__preview-content").innerHTML = p.html;
+      p.html_head ? renderedHtml(p.html_head) : null,
+      p.detail.map((im) => h("figure", {class: "image ck-widget", contenteditable: "false"}, h("img", {src: im.src}))),
+      p.html ? renderedHtml(p.html) : null);
+    const sourceClass = CFG.renameElement === "source" ? "ck-source-button" : "ck-source-editing-button";
     const toolbarButtons = CK_BUTTONS.map((t) => {
       const isSource = t === "소스", isEmbed = t === "HTML 삽입";
-      const b = h("button", {class: "ck ck-button ck-off" + (isSource ? " ck-source-editing-button ck-button_with-text" : "") + (inSource && !isSource ? " ck-disabled" : ""),
+      const b = h("button", {class: "ck ck-button " + (isSource ? `${sourceClass} ${inSource ? "ck-on" : "ck-off"} ck-button_with-text` : "ck-off") + (inSource && !isSource ? " ck-disabled" : ""),
         type: "button", tabindex: "-1", "data-cke-tooltip-text": t, "data-cke-tooltip-position": "s", "aria-labelledby": `ck-editor__aria-label_${hash}${t.length}`},
       h("span", {class: "ck ck-button__label" + (isSource ? "" : " ck-visually-hidden"), id: `ck-editor__aria-label_${hash}${t.length}`, text: t}));
       if (isSource) b.addEventListener("click", () => toggleSource(D));
@@ -768,22 +801,21 @@
     const editor = h("div", {class: "ck ck-reset ck-editor ck-rounded-corners", role: "application", dir: "ltr", lang: "ko", "aria-labelledby": `ck-editor__label_${hash}`},
       h("label", {class: "ck ck-label ck-voice-label", id: `ck-editor__label_${hash}`, text: "리치 텍스트 편집기, main"}),
       h("div", {class: "ck ck-editor__top ck-reset_all", role: "presentation"}, h("div", {class: "ck ck-sticky-panel"}, h("div", {class: "ck ck-sticky-panel__content"},
-        h("div", {class: "ck ck-toolbar ck-toolbar_grouping", role: "toolbar", "aria-label": "편집기 툴바"}, h("div", {class: "ck ck-toolbar__items"}, toolbarButtons))))),
+        h("div", {class: "ck ck-toolbar ck-toolbar_grouping", role: "toolbar", "aria-label": "편집기 툴바", tabindex: "-1"}, h("div", {class: "ck ck-toolbar__items"}, toolbarButtons))))),
       h("div", {class: "ck ck-editor__main", role: "presentation"}, editable));
-    setTimeout(() => { const ta = editable.querySelector && editable.querySelector("textarea"); if (ta) { ta.focus(); ta.setSelectionRange(ta.value.length, ta.value.length); } }, 0);
-    return h("div", {class: "tab-section"},
-      h("div", {class: "tab-toolbar"}, h("button", {type: "button", class: `ant-btn ${CSS_HASH} ant-btn-default ant-btn-color-default ant-btn-variant-outlined ${sc("bulkEdit")}`,
-        onclick: () => openBulkEdit(D)}, h("span", {class: "ant-btn-icon"}, icon("form")), h("span", {text: "일괄 편집"}))),
+    if (inSource) setTimeout(() => { const ta = editable.querySelector("textarea"); if (ta && ta.isConnected) { ta.setSelectionRange(0, 0); ta.focus(); } }, 0);
+    const bulkLabel = CFG.renameElement === "bulk-edit" ? "일괄편집" : "일괄 편집";
+    return section(
+      bar(h("button", {type: "button", class: `ant-btn ${CSS_HASH} ant-btn-default ${sc("bulkEdit")}`, onclick: () => openBulkEdit(D)},
+        h("span", {class: "ant-btn-icon"}, icon("form")), h("span", {text: bulkLabel}))),
       editor);
   }
   async function toggleSource(D) {
     if (D.source === null) { D.source = sourceOf(D.product); D.sourceNew = D.source; D.refresh(); return; }
-    const ta = D.layer.el.querySelector(".ck-source-editing-area textarea");
-    const next = ta ? ta.value : D.sourceNew;
-    const old = D.source;
+    const old = D.source, next = D.sourceNew;
     if (next !== old) {
       const p = await mutate(D, "/html", {via: "source", old, new: next});
-      if (!p) return;
+      if (!p) return;  // the failed change stays in the textarea, as CKEditor would keep it
     }
     D.source = null; D.refresh();
   }
@@ -802,26 +834,36 @@
   }
 
   // ---- 일괄 편집 drawer -------------------------------------------------------------------------------------
+  // As captured (docs/4.md, 일괄편집 모달창 DOM.md): title row with a bare close icon; body: header row, divider,
+  // `총 N개의 이미지`, then the cards and the Upload tile.
   function openBulkEdit(D) {
     const body = h("div", {class: "ant-drawer-body"});
-    const layer = drawerShell({title: "상세페이지 이미지 일괄 편집", width: "min(1100px, 86vw)", body,
+    const title = (close) => h("div", {class: `ant-row ant-row-middle ${CSS_HASH}`},
+      h("div", {class: `ant-col ${CSS_HASH}`, style: "flex: 1 1 auto;"}, h("span", {class: `${sc("text")} H5Medium16 CharacterTitle85`, text: "상세페이지 이미지 일괄 편집"})),
+      h("div", {class: `ant-col ${CSS_HASH}`, style: "cursor: pointer;"}, closeIcon(close, "font-size: 18px;")));
+    const layer = drawerShell({title, width: "min(1100px, 86vw)", body,
       onclose: () => { D.refresh = D.baseRefresh; D.refresh(); }});
     layer.kind = "bulk";
-    const describedBy = `DndDescribedBy-${uid() % 10}`;
+    const dnd = uid() % 40;
     const render = () => {
       const p = D.product;
-      body.replaceChildren(
-        h("div", {class: `bulk-head ${sc("bulkHead")}`}, h("span", {class: "H5Bold16", text: "상세페이지 이미지"}),
-          button("전체 썸네일로 복사", {onclick: async () => { for (const im of [...D.product.detail]) await mutate(D, "/images/copy", {list: "detail", image: im.id}); }}),
-          button("전체 삭제", {onclick: async () => { for (const im of [...D.product.detail]) await mutate(D, "/images/delete", {list: "detail", image: im.id}); }}),
-          button("이미지 다시 불러오기", {onclick: async () => D.refresh(await api(`/api/products/${D.product.id}`))}),
-          h("span", {class: "Body3Regular14 count-text", text: `총 ${p.detail.length}개의 이미지`})),
-        h("div", {class: "ant-row ant-row-bottom", style: "margin-left: -4px; margin-right: -4px;"},
-          p.detail.map((im) => imageCard(im.src, {copyLabel: "썸네일로 복사",
-            copy: () => mutate(D, "/images/copy", {list: "detail", image: im.id}),
-            remove: () => mutate(D, "/images/delete", {list: "detail", image: im.id}),
-            edit: () => openEditor(D, "detail", im.id)})), uploadTile()),
-        h("div", {id: describedBy, style: "display: none;", text: "To pick up a draggable item, press the space bar."}));
+      body.replaceChildren(h("div", {class: sc("bulkBody")},
+        h("div", {class: `ant-row ant-row-middle ${CSS_HASH}`},
+          h("div", {class: `ant-col ${CSS_HASH}`}, h("span", {class: `${sc("text")} H5Bold16 CharacterTitle85`, text: "상세페이지 이미지"})),
+          h("div", {class: `ant-col ${CSS_HASH}`}, h("div", {class: `ant-btn-group ${CSS_HASH}`, style: "margin-left: 8px;"},
+            button("전체 썸네일로 복사", {onclick: async () => { for (const im of [...D.product.detail]) await mutate(D, "/images/copy", {list: "detail", image: im.id}); }}),
+            button("전체 삭제", {onclick: async () => { for (const im of [...D.product.detail]) await mutate(D, "/images/delete", {list: "detail", image: im.id}); }}))),
+          h("div", {class: `ant-col ${CSS_HASH}`, style: "flex: 1 1 auto;"}),
+          h("div", {class: `ant-col ${CSS_HASH}`}, button("이미지 다시 불러오기", {onclick: async () => D.refresh(await api(`/api/products/${D.product.id}`))}))),
+        h("div", {class: `ant-divider ${CSS_HASH} ant-divider-horizontal`, role: "separator"}),
+        h("span", {class: `${sc("text")} Body2Medium14 CharacterTitle85`, text: `총 ${p.detail.length}개의 이미지`}),
+        h("div", {class: sc("cardList")}, h("div", {class: `ant-spin-nested-loading ${CSS_HASH}`}, h("div", {class: "ant-spin-container"},
+          h("div", {class: `ant-row ant-row-bottom ${CSS_HASH}`, style: "margin-left: -4px; margin-right: -4px; row-gap: 8px;"},
+            p.detail.map((im) => imageCard(im.src, {copyLabel: "썸네일로 복사",
+              copy: () => mutate(D, "/images/copy", {list: "detail", image: im.id}),
+              remove: () => mutate(D, "/images/delete", {list: "detail", image: im.id}),
+              edit: () => openEditor(D, "detail", im.id)})), uploadTile()),
+          h("div", {id: `DndDescribedBy-${dnd}`, style: "display: none;", text: "To pick up a draggable item, press the space bar."}))))));
     };
     D.baseRefresh = D.baseRefresh || D.refresh;
     D.refresh = (p) => { if (p) D.product = p; render(); };
@@ -835,17 +877,27 @@
     if (list === "thumbnail") return p.thumbs;
     return p.options.filter((o) => o.image).map((o) => o.image);
   }
+  // The editor as far as the captures show it (docs/design/real-dom.md): `canvas#pCanvas`, and a strip of
+  // `div.<sc> > span > img.p_tooltip_image_editor_thumb + button` with no `selected` class. Which image is shown
+  // is visible only in the canvas and in the styled-components class of the shown thumb's wrapper. What the
+  // evidence leaves open is a site variant (CFG): where the editor opens, thumb clicks, TAB wrapping, loading.
   function openEditor(D, list, imageId) {
-    let current = Math.max(editorImages(D, list).findIndex((im) => im.id === imageId), 0);
+    const opened = Math.max(editorImages(D, list).findIndex((im) => im.id === imageId), 0);
+    let current = CFG.editorOpensFirst ? 0 : opened;
     let busy = false;
     const canvas = h("canvas", {id: "pCanvas", width: "640", height: "640"});
-    const thumbs = h("div", {class: "editor-thumbs"});
+    const strip = h("div", {class: `sim-editor-thumbs ${sc("editorStrip")}`});
     const translateBtn = button("원클릭 이미지 번역", {icon: "thunderbolt", cls: "translate-button", onclick: () => translate()});
+    if (CFG.renameElement === "translate") translateBtn.querySelector("span:last-child").textContent = "원클릭 번역";
+    const thumbClass = CFG.renameElement === "thumb" ? "p_tooltip_editor_thumb" : "p_tooltip_image_editor_thumb";
     const draw = () => {
       const images = editorImages(D, list);
+      current = Math.min(current, Math.max(images.length - 1, 0));
       const im = images[current];
-      thumbs.replaceChildren(...images.map((x, i) => h("img", {src: x.src, class: "p_tooltip_image_editor_thumb" + (i === current ? " selected" : ""),
-        width: "64", height: "64", alt: "", onclick: () => { current = i; draw(); }})));
+      strip.replaceChildren(...images.map((x, i) => h("div", {class: scVariant("editorThumb", i === current ? "shown" : ""), style: "z-index: 1;" + (i === current ? " outline: 2px solid #1c3ff5; border-radius: 4px;" : "")},
+        h("span", {}, h("img", {src: x.src, class: `${sc("editorThumbImg")} ${thumbClass}`, width: "64", height: "64",
+          onclick: () => { if (CFG.thumbClickMoves !== false && !busy) { current = i; draw(); } }}),
+        h("button", {type: "button", class: `ant-btn ${CSS_HASH} ant-btn-text ant-btn-icon-only`}, icon("close"))))));
       const ctx = canvas.getContext("2d");
       ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, canvas.width, canvas.height);
       canvas.dataset.src = im ? im.src : "";
@@ -856,35 +908,39 @@
       const im = editorImages(D, list)[current];
       if (!im) return;
       busy = true;
-      translateBtn.classList.add("ant-btn-loading");
+      const showLoading = CFG.translateLoading !== false;
       const iconHolder = translateBtn.querySelector(".ant-btn-icon");
-      iconHolder.replaceChildren(h("span", {class: "ant-btn-loading-icon"}, icon("loading", "anticon-spin")));
+      if (showLoading) {
+        translateBtn.classList.add("ant-btn-loading");
+        iconHolder.replaceChildren(h("span", {class: "ant-btn-loading-icon"}, icon("loading", "anticon-spin")));
+      }
       try {
         const res = await action(`/api/products/${D.product.id}/translate`, {list, image: im.id});
         if (res.product) D.product = res.product;
-        if (res.status === "translated") { message("success", "이미지 번역이 완료되었습니다."); S.me.credits = res.credits; renderCredits(); }
-        else if (res.status === "no_text") message("info", "번역할 텍스트가 없습니다");
-        else if (res.status === "no_credits") message("error", "번역 가능 횟수를 모두 사용했습니다");
+        if (res.status === "translated") { S.me.credits = res.credits; renderCredits(); }
+        else if (res.status === "no_credits") message("error", "번역 가능 횟수를 모두 사용했습니다");  // assumption: text not captured
       } catch (e) {
         if (e.message === "not_found") D.product = await api(`/api/products/${D.product.id}`);
       } finally {
         busy = false;
-        translateBtn.classList.remove("ant-btn-loading");
-        iconHolder.replaceChildren(icon("thunderbolt"));
+        if (showLoading) { translateBtn.classList.remove("ant-btn-loading"); iconHolder.replaceChildren(icon("thunderbolt")); }
         draw();
       }
     }
     const layer = modal({width: 1200, cls: "image-editor-modal", closable: false, body: [
       h("div", {class: `editor-head ${sc("editorHead")}`}, h("span", {class: "H5Bold16", text: "이미지 편집"}),
         h("div", {class: "editor-actions"}, translateBtn, button("수정사항 저장", {primary: true, onclick: () => layer.close()}))),
-      h("div", {class: "editor-main"}, thumbs, h("div", {class: "canvas-holder"}, canvas))],
+      h("div", {class: "editor-main"}, strip, h("div", {class: "canvas-holder"}, canvas))],
     onclose: () => D.refresh()});
+    layer.esc = false;  // the operators' notes: the editor does not close on ESC, only with 수정사항 저장
     layer.onkey = (ev) => {
       if (ev.target && (ev.target.tagName === "INPUT" || ev.target.tagName === "TEXTAREA")) return;
       const n = editorImages(D, list).length;
       if (ev.key === "t" || ev.key === "T") { ev.preventDefault(); translate(); }
-      else if (ev.key === "Tab") { ev.preventDefault(); if (!busy && n) { current = (current + 1) % n; draw(); } }
-      else if (ev.key === "Home") { ev.preventDefault(); if (!busy) { current = 0; draw(); } }
+      else if (ev.key === "Tab") {
+        ev.preventDefault();
+        if (!busy && n) { current = CFG.tabWraps === false ? Math.min(current + 1, n - 1) : (current + 1) % n; draw(); }
+      } else if (ev.key === "Home") { ev.preventDefault(); if (!busy) { current = 0; draw(); } }
     };
     draw();
   }

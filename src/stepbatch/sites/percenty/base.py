@@ -187,6 +187,47 @@ class PageHelper:
             )
         raise Transient(f"the server kept answering {response.status} ({attempts} attempts)")
 
+    def act_watching(
+        self,
+        do: Callable[[], object],
+        settle: Callable[[Callable[[], bool]], object],
+        *,
+        method: str | None = None,
+        attempts: int = ACT_ATTEMPTS,
+    ) -> None:
+        """Run a UI action that may or may not call the server, then `settle(answered)` until it is over.
+
+        For actions whose server call is not known from the real site: the answers (to `method` calls)
+        that come during the action are watched instead of waited for. `answered()` tells `settle` whether
+        one came; a 5xx among them repeats the action, a 401 means the session expired.
+        """
+        for attempt in range(1, attempts + 1):
+            self.check_session()
+            statuses = self._watch_answers(do, settle, method)
+            if 401 in statuses:
+                raise SessionExpired("the site answered 401 (session expired)")
+            if not any(status >= 500 for status in statuses):
+                return
+            log.info("server answered %s; repeating the action (%d/%d)", statuses, attempt, attempts)
+        raise Transient(f"the server kept answering 5xx ({attempts} attempts)")
+
+    def _watch_answers(
+        self, do: Callable[[], object], settle: Callable[[Callable[[], bool]], object], method: str | None
+    ) -> list[int]:
+        statuses: list[int] = []
+
+        def seen(response: Response) -> None:
+            if _is_api_call(response, method):
+                statuses.append(response.status)
+
+        self.page.on("response", seen)
+        try:
+            do()
+            settle(lambda: bool(statuses))
+        finally:
+            self.page.remove_listener("response", seen)
+        return statuses
+
     def is_clickable(self, target: Locator) -> bool:
         """Visible and really hit by a click at its centre (not covered by another layer)."""
         try:

@@ -11,6 +11,7 @@ import html as html_lib
 from dataclasses import dataclass
 
 from stepbatch.engine.errors import Permanent
+from stepbatch.sites.percenty import selectors as S
 from stepbatch.sites.percenty.editor import DETAIL, OPTION, THUMBNAIL, ProductEditor
 from stepbatch.workbook.models import Action, Command, CommandKind, EditOp
 
@@ -19,7 +20,6 @@ TRANSLATE_TARGET = {
     Action.THUMBNAIL_TRANSLATE: THUMBNAIL,
     Action.OPTIONIMAGE_TRANSLATE: OPTION,
 }
-IMAGE_TAG_HTML = '<img src="https://file.percenty.co.kr/public/stepbatch/tag.jpg" alt="stepbatch-tag">'
 
 
 @dataclass
@@ -102,10 +102,16 @@ def translate_positions(command: Command, count: int) -> list[int]:
 
 def insert_html_for(op: EditOp) -> str | None:
     if op.action == Action.IMAGE_TAG_INSERT:
-        return IMAGE_TAG_HTML if op.command.kind == CommandKind.YES else None
+        return S.IMAGE_TAG_HTML if op.command.kind == CommandKind.YES else None
     if op.action == Action.HTML_UPDATE:
         return op.command.text or None
     return None
+
+
+def inserts_at_start(op: EditOp) -> bool:
+    """M is typed where the source mode's caret starts (prepended, as the operators' sheets expect); L is
+    added after the content, as the real tool appended it."""
+    return op.action == Action.HTML_UPDATE
 
 
 class OpRunner:
@@ -152,7 +158,7 @@ class OpRunner:
         else:
             html = insert_html_for(op)
             if html is not None and (now is None or before is None or now <= before):
-                self.editor.insert_html(html)
+                self.editor.insert_source(html, at_start=inserts_at_start(op))
 
     def _delete(self, op: EditOp, before: int, now: int) -> None:
         cmd = op.command
@@ -176,6 +182,8 @@ class OpRunner:
 
 def _marker(html: str) -> str:
     """A fragment of the inserted HTML that survives the editor's re-serialisation (an attribute value)."""
+    if html == S.IMAGE_TAG_HTML:
+        return S.IMAGE_TAG_MARKER
     for attr in ('src="', "src='"):
         start = html.find(attr)
         if start >= 0:

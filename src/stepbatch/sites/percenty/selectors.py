@@ -1,8 +1,10 @@
 """Every selector the Percenty adapter uses, in one place (Playwright selector syntax).
 
-Chosen from docs/percenty-dom.md by visible text, ARIA attributes and stable Ant Design classes only.
-Never used: styled-component classes (`sc-*`, they change between builds), generated ids
-(`rc_select_<n>`, `rc-tabs-<n>`, `:rNN:`), positions in the document and screen coordinates.
+Each rests on a DOM capture of the real site or on a selector that worked in production (the evidence for
+every constant is in docs/design/real-dom.md; a test keeps the two in step). Visible text, ARIA attributes
+and stable Ant Design / CKEditor classes only. Never used: styled-component classes (`sc-*`, they changed
+between the site's builds), generated ids (`rc_select_<n>`, `rc-tabs-<n>`, `:rNN:`), positions in the
+document and screen coordinates.
 """
 
 from __future__ import annotations
@@ -74,8 +76,9 @@ ROW_GROUP_SELECT = ".ant-select.ant-select-show-search"
 SELECT_SEARCH_INPUT = "input.ant-select-selection-search-input"
 GROUP_ASSIGN_TEXT = "그룹 지정"
 GROUP_ASSIGN_BUTTON = f"button:has(span:text-is('{GROUP_ASSIGN_TEXT}'))"
-# The product name (ends in `<code>Z<digit>`) opens the edit drawer when clicked.
-ROW_NAME = "td:not(.ant-table-selection-column) span:text-matches('Z[0-9]+$')"
+# The product name: the first span of the row's vertical flex (whatever step1 appended to it). A click on it
+# opens the edit drawer.
+ROW_NAME = "td:not(.ant-table-selection-column) .ant-flex-vertical > span:first-child"
 PAGINATION_NEXT = "ul.ant-pagination li.ant-pagination-next"
 PAGINATION_DISABLED_CLASS = "ant-pagination-disabled"
 
@@ -88,11 +91,11 @@ MODAL_OK = ".ant-modal-footer button.ant-btn-primary:has-text('확인')"
 # --- product edit drawer (§4) ---
 DRAWER = ".ant-drawer-content[role=dialog]"
 EDIT_DRAWER = ".ant-drawer-content[role=dialog]:has(.ant-tabs)"
-DRAWER_CLOSE_ICON = "span[role=img][aria-label=close]"
+# The drawer's close is the first of the header's bare close icons (the memo bar has another one).
+DRAWER_CLOSE_ICON = ".ant-drawer-header span[role=img][aria-label=close]"
 TAB = ".ant-tabs-nav-list .ant-tabs-tab[data-node-key='{key}']"
 TAB_BUTTON = "[role=tab]"
 TAB_ACTIVE_CLASS = "ant-tabs-tab-active"
-ACTIVE_TAB_PANEL = ".ant-tabs-tabpane-active"
 TAB_KEYS = {"name": 0, "options": 1, "price": 2, "keywords": 3, "thumbnails": 4, "detail": 5, "upload": 6}
 TAB_TEXTS = {
     0: "상품명 / 카테고리",
@@ -103,7 +106,19 @@ TAB_TEXTS = {
     5: "상세페이지",
     6: "업로드",
 }
-TAB_READY_BUTTON = {1: "AI 옵션명 다듬기", 4: "썸네일 되돌리기", 5: "일괄 편집"}
+# The header's active tab pane is always empty: a tab's content is rendered elsewhere in the drawer. A tab is
+# ready when its marker button shows (what production waited for); only visible elements count, since the
+# other tabs' content may stay in the page, hidden.
+TAB_READY_TEXT = {
+    0: "카테고리 추천 받기",
+    1: "옵션 추가",
+    2: "배송비용 계산기",
+    3: "키워드 추가 enter",
+    4: "썸네일 되돌리기",
+    5: "일괄 편집",
+    6: "쿠팡 개별 업로드",
+}
+VISIBLE = ":visible"
 
 # 상세페이지 tab → the image bulk-edit drawer (§4.1, §4.2). The list header also has a text-only
 # `일괄 편집`, hence the form icon.
@@ -111,8 +126,8 @@ BULK_EDIT_BUTTON = "button:has(span:text-is('일괄 편집')):has(span[role=img]
 BULK_DRAWER = ".ant-drawer-content[role=dialog]:has-text('상세페이지 이미지 일괄 편집')"
 IMAGE_COUNT_RE = re.compile(r"총\s*([0-9,]+)\s*개의 이미지")
 IMAGE_COUNT_TEXT = "span:text-matches('총 *[0-9,]+ *개의 이미지')"
-CARD = ".ant-row .ant-col > div[draggable=false]"
-FOOTNOTE = "span.FootnoteDescription"
+# An image card; the Upload tile after the cards is a draggable div too, but holds no image.
+CARD = ".ant-row .ant-col > div[draggable=false]:has(img)"
 CARD_DELETE = "span.FootnoteDescription:text-is('삭제')"
 CARD_EDIT = "span.FootnoteDescription:text-is('편집하기')"
 
@@ -125,25 +140,25 @@ OPTION_ITEM = "li.ant-list-item[aria-roledescription=sortable]"
 OPTION_COPY = "span.FootnoteDescription:text-is('썸네일로 복사')"
 OPTION_EDIT = "span.FootnoteDescription:text-is('편집')"
 
-# image-translation editor (§4.5)
+# image-translation editor (§4.5). Its root was never captured: only these parts are relied on.
 TRANSLATE_BUTTON_TEXT = "원클릭 이미지 번역"
 TRANSLATE_BUTTON = f"button:has(span:text-is('{TRANSLATE_BUTTON_TEXT}'))"
+TRANSLATE_KEY = "t"  # the editor's shortcut for the same button
 EDITOR_CANVAS = "canvas#pCanvas"
-EDITOR_THUMB = "img.p_tooltip_image_editor_thumb"  # the editor's image strip; the shown one is `selected`
-EDITOR_CONTAINER_HINT = "canvas#pCanvas"
-EDITOR_SAVE = "button:has(span:text-is('수정사항 저장'))"
+EDITOR_THUMB = "img.p_tooltip_image_editor_thumb"  # the editor's strip; nothing marks the shown one
+EDITOR_NEXT_KEY, EDITOR_FIRST_KEY = "Tab", "Home"
+EDITOR_SAVE = "button.ant-btn-primary:has(span:text-is('수정사항 저장'))"
 BUTTON_LOADING_CLASS = "ant-btn-loading"
-NO_TEXT_NOTICE = "번역할 텍스트가 없습니다"
+# assumption: the text of a notice when credits run out was never captured (see real-dom.md).
 CREDITS_EXHAUSTED_NOTICE = "번역 가능 횟수를 모두 사용했습니다"
-TRANSLATED_NOTICE = "번역이 완료"
 
 # CKEditor (§4.1)
 CK_EDITABLE = ".ck-editor__editable"
 CK_SOURCE_BUTTON = "button.ck-source-editing-button"
 CK_SOURCE_TEXTAREA = ".ck-source-editing-area textarea"
-CK_HTML_EMBED_BUTTON = "button.ck-button[data-cke-tooltip-text='HTML 삽입']"
-CK_HTML_EMBED_SOURCE = "textarea.raw-html-embed__source"
-CK_HTML_EMBED_SAVE = "button.raw-html-embed__save-button"
+# L = YES inserts what the real tool inserted: an empty image with this alt text.
+IMAGE_TAG_HTML = '<img src="" alt="상품이미지">'
+IMAGE_TAG_MARKER = "상품이미지"
 
 
 def text_is(value: str) -> str:
@@ -171,6 +186,11 @@ def row_by_key(item_id: str) -> str:
 
 def tab(key: int) -> str:
     return f"{EDIT_DRAWER} " + TAB.format(key=key)
+
+
+def tab_ready(key: int) -> str:
+    """The marker button of tab `key`, visible only while that tab's content shows."""
+    return f"{EDIT_DRAWER} button:has(span{text_is(TAB_READY_TEXT[key])}){VISIBLE}"
 
 
 def parse_int(pattern: re.Pattern[str], text: str) -> int | None:

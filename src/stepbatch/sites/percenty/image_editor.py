@@ -1,0 +1,225 @@
+"""The image-translation editor (원클릭 이미지 번역): open it on one image, make sure it shows that image,
+press translate, wait until the press is over, close it with 수정사항 저장.
+
+What the real site's captures show of the editor is only `canvas#pCanvas`, the strip of
+`img.p_tooltip_image_editor_thumb` (nothing marks the shown one), the translate button with its
+`ant-btn-loading` state, and 수정사항 저장. So which image is shown is read by comparing the canvas with the
+strip's pictures (a small grey signature of each), and every move is checked that way.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from playwright.sync_api import Locator
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+from stepbatch.engine.errors import StopAccount, Transient
+from stepbatch.sites.percenty import selectors as S
+from stepbatch.sites.percenty.base import SHORT_TIMEOUT_MS, PageHelper
+
+log = logging.getLogger(__name__)
+
+NO_LOADING_WAIT_MS = 3_000  # a press that never shows loading is over after this (production waited ~3 s)
+POLL_MS = 250
+TRANSLATE_TIMEOUT_MS = 60_000  # production's cap for one translation
+SIGNATURE_SIDE = 12
+MAX_SIGNATURE_DISTANCE = 60.0  # mean grey difference (0–255) above which nothing in the strip is shown
+SAME_PICTURE = 1.5  # strip pictures this close to the best match are the same picture
+
+# Which strip images the canvas shows: indices whose picture matches best, [] while the canvas shows none
+# (still loading, blank), or null when the pictures cannot be read (a tainted canvas).
+_SHOWN_JS = f"""
+async () => {{
+  const N = {SIGNATURE_SIDE};
+  const canvas = document.querySelector({S.EDITOR_CANVAS!r});
+  const thumbs = [...document.querySelectorAll({S.EDITOR_THUMB!r})];
+  if (!canvas || !thumbs.length) return [];
+  const signature = (source) => {{
+    const c = document.createElement('canvas'); c.width = N; c.height = N;
+    const g = c.getContext('2d'); g.drawImage(source, 0, 0, N, N);
+    const d = g.getImageData(0, 0, N, N).data, out = [];
+    for (let i = 0; i < d.length; i += 4) out.push((d[i] + d[i + 1] + d[i + 2]) / 3);
+    return out;
+  }};
+  const cache = window.__sbSignatures || (window.__sbSignatures = new Map());
+  const load = (url) => {{
+    if (!cache.has(url)) cache.set(url, new Promise((done) => {{
+      const im = new Image(); im.crossOrigin = 'anonymous';
+      im.onload = () => {{ try {{ done(signature(im)); }} catch (e) {{ done(null); }} }};
+      im.onerror = () => done(null); im.src = url;
+    }}));
+    return cache.get(url);
+  }};
+  let shown;
+  try {{ shown = signature(canvas); }} catch (e) {{ return null; }}
+  const pictures = await Promise.all(thumbs.map((t) => load(t.currentSrc || t.src)));
+  if (pictures.some((p) => p === null)) return null;
+  const distance = pictures.map((p) => p.reduce((sum, v, i) => sum + Math.abs(v - shown[i]), 0) / p.length);
+  const best = Math.min(...distance);
+  if (!(best <= {MAX_SIGNATURE_DISTANCE})) return [];
+  return distance.flatMap((d, i) => (d <= best + {SAME_PICTURE} ? [i] : []));
+}}
+"""
+
+# Watches the translate button from before the press, so a loading state shorter than a poll is still seen.
+_WATCH_LOADING_JS = f"""
+() => {{
+  const w = {{sawLoading: false}};
+  window.__sbTranslate = w;
+  const busy = () => [...document.querySelectorAll('button.' + {S.BUTTON_LOADING_CLASS!r})]
+    .some(b => b.textContent.includes({S.TRANSLATE_BUTTON_TEXT!r}));
+  w.busy = busy;
+  w.observer = new MutationObserver(() => {{ if (busy()) w.sawLoading = true; }});
+  w.observer.observe(document.body, {{subtree: true, childList: true, attributes: true,
+                                     attributeFilter: ['class']}});
+}}
+"""
+_LOADING_OVER_JS = """
+() => {
+  const w = window.__sbTranslate; if (!w) return true;
+  if (w.busy()) { w.sawLoading = true; return false; }
+  if (w.sawLoading) { w.observer.disconnect(); return true; }
+  return false;
+}
+"""
+_SAW_LOADING_JS = "() => !!window.__sbTranslate && window.__sbTranslate.sawLoading"
+_NOTICE_JS = f"""
+(text) => [...document.querySelectorAll({S.MESSAGE_NOTICE_ANY!r})].some(n => n.textContent.includes(text))
+"""
+
+
+class ImageEditor:
+    def __init__(self, helper: PageHelper) -> None:
+        self.h = helper
+        self.page = helper.page
+
+    @property
+    def button(self) -> Locator:
+        return self.page.locator(S.TRANSLATE_BUTTON).last
+
+    def translate_one(self, opener: Callable[[], Locator], index: int) -> None:
+        """Open the editor with the edit button `opener()` returns, show image `index` (0-based), press
+        translate, and close the editor again."""
+        self.h.click(opener())
+        self.button.wait_for(state="visible")
+        try:
+            self.show(index)
+            self._press_translate()
+        finally:
+            self.close()
+
+    # --- which image is shown ---
+    def shown(self) -> list[int] | None:
+        """Strip indices the canvas shows once it settles (two reads that agree), or None if unreadable."""
+        previous: list[int] | None = []
+        for _ in range(40):
+            now = self.page.evaluate(_SHOWN_JS)
+            if now is None:
+                return None
+            if now and now == previous:
+                return list(now)
+            previous = now
+            self.page.wait_for_function(
+                "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))"
+            )
+        raise Transient("the image editor's canvas shows none of its images")
+
+    def show(self, index: int) -> None:
+        """Make the editor show image `index`: checked, then by a click on its thumb, then HOME and one
+        TAB at a time (each press checked, a press a popup took is repeated)."""
+        at = self.shown()
+        if at is None:
+            log.warning("the editor's pictures cannot be compared; trusting it to show image %d", index + 1)
+            return
+        if index in at:
+            return
+        self.h.dismiss_popups()
+        self.page.locator(S.EDITOR_THUMB).nth(index).click()
+        if self._wait_shown(index):
+            return
+        self._step_to(index)
+
+    def _wait_shown(self, index: int) -> bool:
+        try:
+            self.h.wait_js(
+                f"async (i) => {{ const at = await ({_SHOWN_JS})(); return !!at && at.includes(i); }}",
+                index,
+                timeout_ms=SHORT_TIMEOUT_MS,
+            )
+            return True
+        except PlaywrightTimeout:
+            return False
+
+    def _step_to(self, index: int) -> None:
+        for _ in range(3):
+            self.h.dismiss_popups()
+            self.page.keyboard.press(S.EDITOR_FIRST_KEY)
+            if self._wait_shown(0):
+                break
+        else:
+            raise Transient("the image editor did not go back to its first image")
+        at = 0
+        misses = 0
+        while at < index:
+            self.page.keyboard.press(S.EDITOR_NEXT_KEY)
+            if self._wait_shown(at + 1):
+                at += 1
+                misses = 0
+                continue
+            misses += 1
+            if misses > 2:
+                raise Transient(f"the image editor did not move to image {at + 2}")
+            self.h.dismiss_popups()
+
+    # --- translate ---
+    def _press_translate(self) -> None:
+        def press() -> None:
+            self.page.evaluate(_WATCH_LOADING_JS)  # per attempt: only this press's loading counts
+            if self.h.is_clickable(self.button):
+                self.h.click(self.button)
+            else:  # the editor's own shortcut, for when another layer covers its toolbar
+                self.page.keyboard.press(S.TRANSLATE_KEY)
+
+        self.h.act_watching(press, self._wait_press_over, method="POST")
+        if self.page.evaluate(_NOTICE_JS, S.CREDITS_EXHAUSTED_NOTICE):
+            raise StopAccount(f"translation credits exhausted ({S.CREDITS_EXHAUSTED_NOTICE})")
+
+    def _wait_press_over(self, answered: Callable[[], bool]) -> None:
+        """Over when the loading state has come and gone; when it never shows, once the site answered the
+        press, or after a short bounded wait (production saw presses without a loading state)."""
+        deadline = time.monotonic() + NO_LOADING_WAIT_MS / 1000
+        while True:
+            try:
+                self.h.wait_js(_LOADING_OVER_JS, timeout_ms=POLL_MS)
+                return
+            except PlaywrightTimeout:
+                pass
+            if self.page.evaluate(_SAW_LOADING_JS):
+                self.h.wait_js(_LOADING_OVER_JS, timeout_ms=TRANSLATE_TIMEOUT_MS)
+                return
+            if answered():
+                return
+            if time.monotonic() > deadline:
+                log.info("the translate press showed no loading state and no answer; taking it as done")
+                return
+
+    # --- close ---
+    def close(self) -> None:
+        """수정사항 저장 closes the editor (ESC does not, by the operators' notes)."""
+        save = self.page.locator(S.EDITOR_SAVE).last
+        for _ in range(3):
+            if not self.button.is_visible():
+                return
+            self.h.dismiss_popups()
+            if save.is_visible():
+                self.h.click(save)
+            else:
+                self.h.press_escape()
+            try:
+                self.button.wait_for(state="hidden", timeout=SHORT_TIMEOUT_MS)
+            except PlaywrightTimeout:
+                continue
+        self.button.wait_for(state="hidden")
