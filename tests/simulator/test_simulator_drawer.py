@@ -11,7 +11,7 @@ import pytest
 from stepbatch.simulator import testing
 
 pytestmark = pytest.mark.browser
-BULK = "div.ant-drawer-content:has(.ant-drawer-title:text-is('상세페이지 이미지 일괄 편집'))"
+BULK = "div.ant-drawer-content:has(.ant-drawer-title span:text-is('상세페이지 이미지 일괄 편집'))"
 
 
 def product(db: Path, pid: str) -> dict:
@@ -40,7 +40,7 @@ def open_drawer(page, sim, account) -> str:
     page.click("li[data-menu-id$='-1-PRODUCT_MANAGE']")
     first = page.locator("tr.ant-table-row").first
     pid = first.get_attribute("data-row-key")
-    first.locator(".product-name").evaluate("e => e.click()")  # JS click on the inner span
+    first.locator(".ant-flex-vertical > span").first.evaluate("e => e.click()")  # JS click on the name span
     page.wait_for_selector("div.ant-drawer-content[role=dialog] .ant-tabs-nav-list")
     return pid
 
@@ -54,7 +54,12 @@ def test_drawer_tabs_bulk_edit_and_translation(page, sim, sim_account) -> None:
     p = product(sim.db_path, pid)
     drawer = page.locator("div.ant-drawer-content[role=dialog]").first
     assert drawer.locator("span.memoContent").inner_text() == p["memo"]
-    assert drawer.locator(".product-id").inner_text() == pid
+    # as captured: one tab pane, empty, in the header; the content is in the drawer body
+    assert drawer.locator(".ant-tabs-tabpane").count() == 1
+    assert drawer.locator(".ant-tabs-tabpane-active").inner_html() == ""
+    assert drawer.locator(".ant-drawer-body button:has-text('카테고리 추천 받기')").is_visible()
+    closes = drawer.locator(".ant-drawer-header span[role=img][aria-label=close]")
+    assert closes.count() == 2 and "18px" in closes.first.get_attribute("style")
     tab5 = drawer.locator("div.ant-tabs-tab[data-node-key='5'] div[role=tab]")
     assert tab5.get_attribute("id").startswith("rc-tabs-") and tab5.inner_text() == "상세페이지"
     page.keyboard.press("Alt+6")  # Alt+1..7 → data-node-key 0..6
@@ -92,16 +97,23 @@ def test_drawer_tabs_bulk_edit_and_translation(page, sim, sim_account) -> None:
     editor.locator("canvas#pCanvas").wait_for()
     thumbs = editor.locator("img.p_tooltip_image_editor_thumb")
     assert thumbs.count() == len(detail)
-    assert "selected" in thumbs.nth(k).get_attribute("class")
+    # captured nesting, no `selected` class: the shown one differs only in its wrapper's style class
+    wrappers = thumbs.evaluate_all("ts => ts.map(t => t.parentElement.parentElement.className)")
+    assert all(t.split()[0] == wrappers[0].split()[0] for t in wrappers)
+    assert [i for i, c in enumerate(wrappers) if wrappers.count(c) == 1] == [k]
+    assert not any("selected" in (c or "") for c in thumbs.evaluate_all("ts => ts.map(t => t.className)"))
     button = editor.locator("xpath=.//button[.//span[text()='원클릭 이미지 번역']]")
     page.keyboard.press("t")
     page.wait_for_function("b => b.classList.contains('ant-btn-loading')", arg=button.element_handle())
-    notice(page, "이미지 번역이 완료되었습니다.")
-    assert "ant-btn-loading" not in button.get_attribute("class")
-    assert thumbs.nth(k).get_attribute("src").endswith("-ko.svg")
+    page.wait_for_function("b => !b.classList.contains('ant-btn-loading')", arg=button.element_handle())
+    assert page.locator(".ant-message-notice").count() == 0  # no notice the evidence does not show
+    thumbs.nth(k).wait_for()
+    page.wait_for_function(
+        "k => document.querySelectorAll('img.p_tooltip_image_editor_thumb')[k].src.endsWith('-ko.svg')", arg=k
+    )
     assert product(sim.db_path, pid)["detail"][k]["tr"] is True
     button.click()
-    notice(page, "번역할 텍스트가 없습니다")
+    page.wait_for_function("b => !b.classList.contains('ant-btn-loading')", arg=button.element_handle())
     assert len(audit(sim.db_path)) == 3
     assert audit(sim.db_path)[-1] == (
         pid,
@@ -109,10 +121,19 @@ def test_drawer_tabs_bulk_edit_and_translation(page, sim, sim_account) -> None:
         {"target": "detail", "position": k + 1, "image": detail[k]["orig"]},
     )
     page.keyboard.press("Tab")
-    assert "selected" in thumbs.nth((k + 1) % len(detail)).get_attribute("class")
+    page.wait_for_function(
+        """([k, n]) => {
+          const ws = [...document.querySelectorAll('img.p_tooltip_image_editor_thumb')]
+            .map(t => t.parentElement.parentElement.className);
+          return ws.filter(c => c === ws[(k + 1) % n]).length === 1;
+        }""",
+        arg=[k, len(detail)],
+    )
 
-    # ESC closes the top layer only: editor, then 일괄 편집, then the product drawer
+    # ESC does not close the editor (operators' notes), 수정사항 저장 does; ESC closes the drawers
     page.keyboard.press("Escape")
+    assert editor.is_visible()
+    editor.locator("button:has-text('수정사항 저장')").click()
     editor.wait_for(state="detached")
     assert bulk.is_visible()
     bulk.locator("img").nth(k).wait_for()
@@ -156,18 +177,48 @@ def test_thumbnail_option_and_html_operations(page, sim, sim_account) -> None:
     source = drawer.locator(".ck-source-editing-area textarea")
     source.wait_for()
     page.wait_for_function("() => document.activeElement && document.activeElement.tagName === 'TEXTAREA'")
-    page.keyboard.type('<img src="/img/tag.svg">')
+    assert source.evaluate("t => t.selectionStart") == 0  # the caret starts at the beginning (CKEditor)
+    page.keyboard.type('<p class="head">머리말</p>')
     drawer.locator("button.ck-source-editing-button").click()
-    drawer.locator(".ck-content img[src='/img/tag.svg']").wait_for()
+    drawer.locator(".ck-content p.head").wait_for()
+    drawer.locator("button.ck-source-editing-button").click()
+    source.wait_for()
+    source.press("Control+End")
+    page.keyboard.insert_text('<img src="" alt="상품이미지">')
+    drawer.locator("button.ck-source-editing-button").click()
+    drawer.locator(".ck-content img[alt='상품이미지']").wait_for()
 
     events = audit(sim.db_path)
-    assert [e[1] for e in events] == ["thumbnail_delete", "option_image_copy", "html_insert", "html_insert"]
+    assert [e[1] for e in events] == [
+        "thumbnail_delete",
+        "option_image_copy",
+        "html_insert",
+        "html_insert",
+        "html_insert",
+    ]
     assert events[0][2] == {"position": 2, "image": p["thumbs"][1]["orig"], "count_before": nt}
     assert events[1][2] == {"position": 1, "image": p["options"][0]["image"]["orig"]}
-    assert events[2][2] == {"source": "html", "via": "embed", "html": '<p class="notice">배송 안내</p>'}
-    assert events[3][2] == {"source": "tag", "via": "source", "html": '<img src="/img/tag.svg">'}
+    assert events[2][2] == {
+        "source": "html",
+        "via": "embed",
+        "at": "end",
+        "html": '<p class="notice">배송 안내</p>',
+    }
+    assert events[3][2] == {
+        "source": "html",
+        "via": "source",
+        "at": "start",
+        "html": '<p class="head">머리말</p>',
+    }
+    assert events[4][2] == {
+        "source": "tag",
+        "via": "source",
+        "at": "end",
+        "html": '<img src="" alt="상품이미지">',
+    }
     end = product(sim.db_path, pid)
     assert [t["orig"] for t in end["thumbs"]] == (
         [t["orig"] for t in p["thumbs"][:1] + p["thumbs"][2:]] + [p["options"][0]["image"]["orig"]]
     )
-    assert end["html"] == '<p class="notice">배송 안내</p><img src="/img/tag.svg">'
+    assert end["html_head"] == '<p class="head">머리말</p>'
+    assert end["html"] == '<p class="notice">배송 안내</p>\n<img src="" alt="상품이미지">'

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.browser
 OPEN_DROPDOWN = "div.ant-select-dropdown:not(.ant-select-dropdown-hidden)"
 HIT_AT_CENTRE = """e => { const r = e.getBoundingClientRect();
     return e.contains(document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2)); }"""
-BULK = "div.ant-drawer-content:has(.ant-drawer-title:text-is('상세페이지 이미지 일괄 편집'))"
+BULK = "div.ant-drawer-content:has(.ant-drawer-title span:text-is('상세페이지 이미지 일괄 편집'))"
 
 
 def open_list(page, sim, account) -> None:
@@ -62,7 +62,10 @@ def test_editor_and_popup_stack_above_the_bulk_edit_drawer(page, sim, sim_accoun
     assert editor.evaluate(HIT_AT_CENTRE)
     button = editor.locator("xpath=.//button[.//span[text()='원클릭 이미지 번역']]")
     button.click()  # a real mouse click reaches the editor over both drawers
-    page.wait_for_selector(".ant-message-notice-content")
+    page.wait_for_function(
+        "() => fetch('/api/audit').then(r => r.json()).then(a => a.length > 0)"
+        " || !!document.querySelector('.ant-btn-loading')"
+    )
     editor.locator("xpath=.//button[.//span[text()='수정사항 저장']]").click()
     editor.wait_for(state="detached")
     assert bulk.is_visible()

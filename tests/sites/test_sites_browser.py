@@ -125,7 +125,7 @@ def test_translating_every_image_survives_a_popup_after_every_action(tmp_path: P
         images = site.editor.detail_count()
         session.page.evaluate(_COUNT_POPUPS_JS)
 
-        changed = site.editor.translate(DETAIL, list(range(1, images + 1)))
+        pressed = site.editor.translate(DETAIL, list(range(1, images + 1)))
         site.editor.close()
 
         conn = sqlite3.connect(sim.db_path)
@@ -141,7 +141,9 @@ def test_translating_every_image_survives_a_popup_after_every_action(tmp_path: P
         finally:
             conn.close()
         assert images >= 3 and session.page.evaluate("() => window.__popups") >= 2
-        assert changed == len(audit) == sum(1 for im in detail if im["zh"]) >= 1
+        assert pressed == images
+        assert len(audit) == sum(1 for im in detail if im["zh"]) >= 1
+        assert sorted(a["position"] for a in audit) == [i + 1 for i, im in enumerate(detail) if im["zh"]]
         assert all(im["tr"] for im in detail if im["zh"])  # every image with Chinese text was translated
 
 

@@ -60,9 +60,9 @@ class FakeEditor:
     def detail_html(self) -> str:
         return self.html
 
-    def insert_html(self, html: str) -> None:
+    def insert_source(self, html: str, *, at_start: bool) -> None:
         self._click()
-        self.html += html
+        self.html = html + self.html if at_start else self.html + html
 
 
 def op(action: Action, kind: CommandKind, n: int | None = None, positions: tuple[int, ...] = (), text=None):
@@ -134,11 +134,23 @@ def test_html_insert_is_not_repeated_when_already_visible():
     runner.apply(edit, before, before)
     runner.apply(edit, before, runner.measure(edit))  # a resume after the insert landed
     assert editor.html.count("x.example/a.jpg") == 1
+    assert editor.html.startswith('<img src="https://x.example/a.jpg">')  # M is prepended
+
+
+def test_image_tag_insert_is_appended_once_and_found_by_its_alt_text():
+    edit = op(Action.IMAGE_TAG_INSERT, CommandKind.YES)
+    editor = FakeEditor()
+    editor.html = "<p>본문</p>"
+    runner = O.OpRunner(editor)  # type: ignore[arg-type]
+    before = runner.measure(edit)
+    runner.apply(edit, before, before)
+    runner.apply(edit, before, runner.measure(edit))
+    assert editor.html == '<p>본문</p><img src="" alt="상품이미지">'
 
 
 def test_image_tag_insert_is_a_single_img_tag_and_no_inserts_nothing():
     assert O.insert_html_for(op(Action.IMAGE_TAG_INSERT, CommandKind.YES)).lower().startswith("<img")
-    assert O.IMAGE_TAG_HTML.count("<") == 1
+    assert O.S.IMAGE_TAG_HTML == '<img src="" alt="상품이미지">'  # what the real tool inserted
     assert O.insert_html_for(op(Action.IMAGE_TAG_INSERT, CommandKind.NO)) is None
 
 
