@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 NO_LOADING_WAIT_MS = 3_000  # a press that never shows loading is over after this (production waited ~3 s)
 POLL_MS = 250
+THUMB_CLICK_WAIT_MS = 1_500  # a strip click that moves the editor shows the image within frames
 TRANSLATE_TIMEOUT_MS = 60_000  # production's cap for one translation
 SIGNATURE_SIDE = 12
 MAX_SIGNATURE_DISTANCE = 60.0  # mean grey difference (0–255) above which nothing in the strip is shown
@@ -63,6 +64,8 @@ async () => {{
   return distance.flatMap((d, i) => (d <= best + {SAME_PICTURE} ? [i] : []));
 }}
 """
+
+_TWO_FRAMES_JS = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))"
 
 # Watches the translate button from before the press, so a loading state shorter than a poll is still seen.
 _WATCH_LOADING_JS = f"""
@@ -122,9 +125,7 @@ class ImageEditor:
             if now and now == previous:
                 return list(now)
             previous = now
-            self.page.wait_for_function(
-                "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))"
-            )
+            self._next_frames()
         raise Transient("the image editor's canvas shows none of its images")
 
     def show(self, index: int) -> None:
@@ -138,20 +139,22 @@ class ImageEditor:
             return
         self.h.dismiss_popups()
         self.page.locator(S.EDITOR_THUMB).nth(index).click()
-        if self._wait_shown(index):
+        if self._wait_shown(index, THUMB_CLICK_WAIT_MS):
             return
         self._step_to(index)
 
-    def _wait_shown(self, index: int) -> bool:
-        try:
-            self.h.wait_js(
-                f"async (i) => {{ const at = await ({_SHOWN_JS})(); return !!at && at.includes(i); }}",
-                index,
-                timeout_ms=SHORT_TIMEOUT_MS,
-            )
-            return True
-        except PlaywrightTimeout:
-            return False
+    def _wait_shown(self, index: int, timeout_ms: int = SHORT_TIMEOUT_MS) -> bool:
+        """Whether the canvas comes to show image `index` within `timeout_ms` (checked every two frames)."""
+        deadline = time.monotonic() + timeout_ms / 1000
+        while time.monotonic() < deadline:
+            at = self.page.evaluate(_SHOWN_JS)
+            if at and index in at:
+                return True
+            self._next_frames()
+        return False
+
+    def _next_frames(self) -> None:
+        self.page.evaluate(_TWO_FRAMES_JS)
 
     def _step_to(self, index: int) -> None:
         for _ in range(3):
