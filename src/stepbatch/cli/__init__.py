@@ -24,9 +24,9 @@ app = typer.Typer(
 
 
 def _register_commands() -> None:
-    from stepbatch.cli import report_cmds, run_cmds, simulator_cmds, state_cmds, workbook_cmds
+    from stepbatch.cli import probe_cmds, report_cmds, run_cmds, simulator_cmds, state_cmds, workbook_cmds
 
-    for module in (workbook_cmds, state_cmds, simulator_cmds, run_cmds, report_cmds):
+    for module in (workbook_cmds, state_cmds, simulator_cmds, run_cmds, report_cmds, probe_cmds):
         module.register(app)
 
 

@@ -888,7 +888,7 @@
     const canvas = h("canvas", {id: "pCanvas", width: "640", height: "640"});
     const strip = h("div", {class: `sim-editor-thumbs ${sc("editorStrip")}`});
     const translateBtn = button("원클릭 이미지 번역", {icon: "thunderbolt", cls: "translate-button", onclick: () => translate()});
-    if (CFG.renameElement === "translate") translateBtn.querySelector("span:last-child").textContent = "원클릭 번역";
+    if (CFG.renameElement === "translate") translateBtn.querySelector(":scope > span:last-child").textContent = "원클릭 번역";
     const thumbClass = CFG.renameElement === "thumb" ? "p_tooltip_editor_thumb" : "p_tooltip_image_editor_thumb";
     const draw = () => {
       const images = editorImages(D, list);

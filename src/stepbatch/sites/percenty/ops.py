@@ -10,7 +10,7 @@ from __future__ import annotations
 import html as html_lib
 from dataclasses import dataclass
 
-from stepbatch.engine.errors import Permanent
+from stepbatch.engine.errors import Permanent, Transient
 from stepbatch.sites.percenty import selectors as S
 from stepbatch.sites.percenty.editor import DETAIL, OPTION, THUMBNAIL, ProductEditor
 from stepbatch.workbook.models import Action, Command, CommandKind, EditOp
@@ -159,6 +159,9 @@ class OpRunner:
             html = insert_html_for(op)
             if html is not None and (now is None or before is None or now <= before):
                 self.editor.insert_source(html, at_start=inserts_at_start(op))
+                shown = self.measure(op)
+                if now is not None and shown is not None and shown <= now:
+                    raise Transient(f"{op.describe()}: the editor does not show the inserted HTML")
 
     def _delete(self, op: EditOp, before: int, now: int) -> None:
         cmd = op.command
