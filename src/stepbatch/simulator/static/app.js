@@ -166,7 +166,9 @@
     const content = h("div", {class: "ant-modal-content"},
       closable === false ? null : h("button", {type: "button", "aria-label": "Close", class: "ant-modal-close", onclick: () => layer.close()},
         h("span", {class: "ant-modal-close-x"}, icon("close", "ant-modal-close-icon"))),
-      title ? h("div", {class: "ant-modal-header"}, h("div", {class: "ant-modal-title", id: titleId, text: title})) : null,
+      title ? h("div", {class: "ant-modal-header"}, h("div", {class: "ant-modal-title", id: titleId},
+        h("div", {class: `ant-row ant-row-middle ${CSS_HASH}`}, h("div", {class: `ant-col ${CSS_HASH}`},
+          h("span", {class: `${sc("text")} H5Medium16 CharacterTitle85`, text: title}))))) : null,
       h("div", {class: "ant-modal-body"}, body),
       footer ? h("div", {class: "ant-modal-footer"}, footer) : null);
     const sentinel = () => h("div", {tabindex: "0", "aria-hidden": "true", style: "width:0;height:0;overflow:hidden;outline:none"});

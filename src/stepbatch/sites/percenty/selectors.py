@@ -83,7 +83,8 @@ PAGINATION_NEXT = "ul.ant-pagination li.ant-pagination-next"
 PAGINATION_DISABLED_CLASS = "ant-pagination-disabled"
 
 # --- group modal (§3) ---
-GROUP_MODAL = ".ant-modal:has(.ant-modal-title:text-is('상품 그룹핑/제외하기'))"
+# The captured title holds its text in a nested span (.ant-modal-title > .ant-row > .ant-col > span).
+GROUP_MODAL = ".ant-modal:has(.ant-modal-title:has-text('상품 그룹핑/제외하기'))"
 MODAL_RADIO = "label.ant-radio-wrapper"
 MODAL_RADIO_CHECKED = ".ant-radio-wrapper-checked"
 MODAL_OK = ".ant-modal-footer button.ant-btn-primary:has-text('확인')"
