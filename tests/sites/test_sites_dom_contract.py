@@ -10,6 +10,7 @@ page objects combine it and must find exactly the captured element (the tests na
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,15 @@ from stepbatch.workbook.groups import ALL_GROUPS, GROUP_NAMES, NO_GROUP
 pytestmark = pytest.mark.browser
 
 FIXTURES = Path(__file__).parent / "fixtures"
+_INCLUDE = re.compile(r"^<!--#include (\S+)-->\n", re.MULTILINE)
+
+
+def read_fixture(name: str) -> str:
+    """A fixture's text, each line `<!--#include parts/x.html-->` replaced by that part (path relative to
+    `fixtures/`, recursively); a part's opening comment, naming its capture, is dropped from the page."""
+    text = (FIXTURES / name).read_text(encoding="utf-8")
+    return _INCLUDE.sub(lambda m: read_fixture(m.group(1)).split("-->\n", 1)[1], text)
+
 
 # The fixtures' fake rows, in page order: (data-row-key, product name).
 ROWS = [
@@ -54,7 +64,7 @@ def browser_page():
 @pytest.fixture
 def load(browser_page):
     def _load(name: str):
-        browser_page.set_content((FIXTURES / name).read_text(encoding="utf-8"))
+        browser_page.set_content(read_fixture(name))
         return browser_page
 
     return _load
@@ -68,7 +78,7 @@ def test_every_fixture_names_its_capture_and_carries_no_real_data():
     names = sorted(p.name for p in FIXTURES.glob("*.html"))
     assert len(names) >= 9
     for name in names:
-        text = (FIXTURES / name).read_text(encoding="utf-8")
+        text = read_fixture(name)
         comment, html = text.split("-->", 1)
         assert comment.startswith("<!--\nFixture: "), name
         assert "onepick2019/percenty_project @ cfb9d4d" in comment, name
