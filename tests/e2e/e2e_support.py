@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -63,6 +64,19 @@ def request(sim: Sim, step: str, state_dir: Path, **options) -> RunRequest:
         base_url=sim.url,
         state_dir=state_dir,
         options=opts,
+    )
+
+
+def stepbatch_cli(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """`stepbatch ARGS…` in a separate Python process, its output captured as text."""
+    return subprocess.run(
+        [sys.executable, "-m", "stepbatch", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=timeout,
+        check=False,
     )
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from e2e_support import Sim, simulator
+from e2e_support import Sim, simulator, stepbatch_cli
 
 from stepbatch.simulator.faults import Faults
 from stepbatch.simulator.testing import query
@@ -25,16 +25,8 @@ EDITOR_SCREENS = ("bulk-drawer", "image-editor")
 
 def probe(sim: Sim, cwd: Path, *extra: str, account: str | None = None) -> subprocess.CompletedProcess[str]:
     who = account or sim.book.accounts[0].email
-    cmd = [sys.executable, "-m", "stepbatch", "probe", "--workbook", str(sim.workbook), "--account", who]
-    return subprocess.run(
-        [*cmd, "--base-url", sim.url, *extra],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=180,
-        check=False,
-    )
+    where = ["--workbook", str(sim.workbook), "--account", who, "--base-url", sim.url]
+    return stepbatch_cli("probe", *where, *extra, cwd=cwd, timeout=180)
 
 
 def audit_events(sim: Sim) -> tuple[int, int]:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from e2e_support import stepbatch_cli
 
 from stepbatch.app.progress import ProgressModel
 from stepbatch.workbook import load_workbook, write_sample_workbook
@@ -25,15 +25,7 @@ def free_port() -> int:
 
 
 def run_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "stepbatch", "run", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=120,
-        check=False,
-    )
+    return stepbatch_cli("run", *args, cwd=cwd)
 
 
 def base_args(workbook: Path, state: Path, account: str) -> list[str]:

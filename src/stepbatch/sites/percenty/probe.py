@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
@@ -38,7 +37,6 @@ T = TypeVar("T")
 FOUND, MISSING, AMBIGUOUS, SKIPPED, ERROR = "found", "missing", "ambiguous", "skipped", "error"
 PROBE_TIMEOUT_MS = 10_000  # the page objects' waits (a missing tab marker costs this once)
 CHECK_WAIT_MS = 3_000  # how long a check waits for its element to show
-POLL_S = 0.1
 ESCAPE_ATTEMPTS = 2
 MAX_CODES = 30  # step3 codes searched for one with products before giving up
 
@@ -134,12 +132,11 @@ class Probe:
         if self._skip:
             return self._add(name, screen, want.text, None, SKIPPED, self._skip)
         locator = scope.locator(selector + S.VISIBLE)
-        deadline = time.monotonic() + (0 if note else CHECK_WAIT_MS / 1000)
         try:
+            if not note:
+                with suppress(PlaywrightTimeout):  # nothing showed: counted as missing below
+                    locator.first.wait_for(state="visible", timeout=CHECK_WAIT_MS)
             count = locator.count()
-            while want.judge(count) != FOUND and time.monotonic() < deadline:
-                time.sleep(POLL_S)
-                count = locator.count()
         except PlaywrightError as exc:
             return self._add(name, screen, want.text, None, ERROR, _first_line(exc))
         return self._add(name, screen, want.text, count, want.judge(count), note)
