@@ -3,6 +3,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+DEMO_ARGS ?=
 
 .PHONY: demo test lint bootstrap chromium clean
 
@@ -11,20 +12,21 @@ bootstrap: $(STAMP) chromium
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q -e '.[dev,ocr]'
 	touch $(STAMP)
 
-# Debian/Ubuntu: install the distribution's Chromium and ChromeDriver when missing.
-# Elsewhere (macOS, Windows) stepbatch uses an installed Chrome; see README.
+# Debian/Ubuntu: install the distribution's Chromium and ChromeDriver, and the CJK font the simulator
+# draws its product pictures' text with, when missing.
+# Elsewhere (macOS, Windows) stepbatch uses an installed Chrome and the system's CJK fonts; see README.
 chromium:
-	@if [ -f /etc/debian_version ] && ! { [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; }; then \
+	@if [ -f /etc/debian_version ] && ! { [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] && [ -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ]; }; then \
 		SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO="sudo"; \
-		echo "installing chromium and chromium-driver (Debian packages)"; \
-		$$SUDO apt-get update -q && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver >/dev/null; \
+		echo "installing chromium, chromium-driver and fonts-noto-cjk (Debian packages)"; \
+		$$SUDO apt-get update -q && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver fonts-noto-cjk >/dev/null; \
 	fi
 
 demo: bootstrap
-	$(VENV)/bin/stepbatch demo
+	$(VENV)/bin/stepbatch demo $(DEMO_ARGS)
 
 test: bootstrap
 	$(VENV)/bin/ruff check src tests bench examples
@@ -36,4 +38,4 @@ lint: bootstrap
 	$(VENV)/bin/ruff format --check src tests bench examples
 
 clean:
-	rm -rf $(VENV) stepbatch-state .pytest_cache
+	rm -rf $(VENV) stepbatch-state stepbatch-demo .pytest_cache

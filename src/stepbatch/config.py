@@ -8,6 +8,7 @@ Every `stepbatch run` option may come from the file; the command line wins. Layo
     [step3]          # overrides for one step
     batch_size = 2
     restart_above_mb = 1500
+    skip_invalid = true   # --skip-invalid; translate_all (--translate-all) belongs here too, step3 only
     [notify]
     urls = ["tgram://${TELEGRAM_BOT_TOKEN}/123456"]
 

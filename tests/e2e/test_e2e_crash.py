@@ -23,9 +23,12 @@ pytestmark = pytest.mark.browser
 EDIT_OPS = ("detail_image_delete", "thumbnail_delete", "option_image_copy", "image_translate", "html_insert")
 
 
-def start_runner(sim: Sim, state: Path, step: str = "step3", *extra: str) -> subprocess.Popen[str]:
+def start_runner(
+    sim: Sim, state: Path, step: str = "step3", *extra: str, gate: bool = False
+) -> subprocess.Popen[str]:
     account = sim.book.accounts[0].email
-    cmd = run_command(step, sim.workbook, sim.url, state, "--account", account, "--batch-size", "2", *extra)
+    where = (sim.workbook, sim.url, state)
+    cmd = run_command(step, *where, "--account", account, "--batch-size", "2", *extra, gate=gate)
     return subprocess.Popen(
         cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8"
     )
@@ -64,7 +67,7 @@ def finish(proc: subprocess.Popen[str], timeout: float = 300) -> tuple[int, str]
 def test_sigkill_mid_product_then_resume_repeats_nothing(tmp_path: Path):
     with simulator(tmp_path, faults=Faults(latency_ms=60, translate_ms=200), codes=3, per_code=2) as sim:
         state = tmp_path / "state"
-        proc = start_runner(sim, state)
+        proc = start_runner(sim, state, gate=True)  # the OCR gate's journal is killed mid-product too
         try:
             # Kill once a product has had some, but not all, of its edits (its group move not yet done).
             def mid_product():
@@ -84,7 +87,7 @@ def test_sigkill_mid_product_then_resume_repeats_nothing(tmp_path: Path):
             if proc.poll() is None:
                 proc.kill()
         # The killed runner's Chromium is an orphan now; the next run ends it first.
-        code, out = finish(start_runner(sim, state))
+        code, out = finish(start_runner(sim, state, gate=True))
         assert code == 0, out
         line = verified_line(sim, "step3")
         assert " 0 repeated" in line and " 0 missing" in line and " 0 unexpected" in line, line

@@ -27,6 +27,11 @@ class Expected:
     screenshots: list[str] = field(default_factory=list)
     items_done: int = 0
     memory_samples: int = 0
+    warnings: dict[str, int] = field(default_factory=dict)  # unit -> clamp notes
+    presses_made: int = 0
+    presses_saved: int = 0
+    ocr_ms: list[int] = field(default_factory=list)  # of the images OCR actually read
+    credits_left: int | str = "unknown"
 
 
 class _Stream:
@@ -53,11 +58,15 @@ def generate_run(
     stop_account: bool = False,
     finished: bool = True,
     seed: int = 1,
+    notes: bool = False,
+    skipped_rows: list[dict[str, Any]] | None = None,
+    translation_gate: dict[str, Any] | None = None,
 ) -> tuple[Path, Expected]:
     """Write `<state_dir>/runs/<run_id>/` with a plausible event stream; returns it and the expectations.
 
     Code 2 needs two Transient retries, code 3 fails Permanently (with a screenshot), code 5 ends partial;
     memory grows per product so the browser is also recycled on memory, not only per batch.
+    With `notes`, every product gets `note` events like step3's (see `_emit_notes`).
     """
     rng = random.Random(seed)
     start = datetime(2025, 7, 1, 1, 2, 3, tzinfo=UTC)
@@ -78,6 +87,8 @@ def generate_run(
         units_remaining=codes,
         batches=len(batches),
         options={"batch_size": batch_size, "restart_above_mb": restart_above_mb, "max_attempts": 3},
+        **({"skipped_rows": skipped_rows} if skipped_rows is not None else {}),
+        **({"translation_gate": translation_gate} if translation_gate is not None else {}),
     )
     mb = 0.0
     first = True
@@ -190,6 +201,8 @@ def generate_run(
             done = products - 1 if n == 5 else products
             for p in range(done):
                 item = f"{n:04x}{p:04x}" + "ab" * 8
+                if notes:
+                    _emit_notes(s, exp, key, item, rng)
                 s.emit("item", rng.uniform(8, 20), unit=key, item=item, status="done")
                 exp.items_done += 1
                 mb += rng.uniform(40, 90)
@@ -235,3 +248,65 @@ def generate_run(
     lines = [json.dumps(e, ensure_ascii=False) for e in s.events]
     (run_dir / "events.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return run_dir, exp
+
+
+def _emit_notes(s: _Stream, exp: Expected, key: str, item: str, rng: random.Random) -> None:
+    """Per product: OCR of detail images 1–3 (1 has Chinese text and is pressed), a reused repeat of 2's
+    decision (counted once), and a clamp warning on every other product."""
+    for position in (1, 2, 3):
+        ms = rng.randint(80, 400)
+        chinese = position == 1
+        s.emit(
+            "note",
+            0.1,
+            unit=key,
+            item=item,
+            kind="ocr",
+            target="detail",
+            position=position,
+            chinese=chinese,
+            ms=ms,
+            engine="rapidocr",
+            reused=False,
+        )
+        exp.ocr_ms.append(ms)
+        if chinese:
+            credits = 500 - exp.presses_made
+            s.emit(
+                "note",
+                0.1,
+                unit=key,
+                item=item,
+                kind="press",
+                target="detail",
+                position=position,
+                credits_left=credits,
+            )
+            exp.presses_made += 1
+            exp.credits_left = credits
+        else:
+            exp.presses_saved += 1
+    s.emit(
+        "note",
+        0.1,
+        unit=key,
+        item=item,
+        kind="ocr",
+        target="detail",
+        position=2,
+        chinese=False,
+        ms=0,
+        engine="rapidocr",
+        reused=True,
+    )
+    if int(item[4:8], 16) % 2 == 0:
+        s.emit(
+            "note",
+            0.1,
+            unit=key,
+            item=item,
+            kind="clamp",
+            op="image_delete last:9",
+            message="only 6 image(s): deleted 6",
+        )
+        exp.warnings[key] = exp.warnings.get(key, 0) + 1

@@ -75,7 +75,7 @@ def test_report_shows_codes_restarts_errors_and_outcome(runs_root: Path) -> None
     codes = {row[0]: row for row in page.rows["codes"]}
     assert {k: row[1] for k, row in codes.items()} == exp.statuses
     assert codes["B11@서버2-1"][5] == "3"  # two Transient retries, then success: 3 attempts
-    assert "상세페이지 이미지가 3개뿐인데" in codes["C12@서버2-1"][6]
+    assert "상세페이지 이미지가 3개뿐인데" in codes["C12@서버2-1"][7]  # after the warnings column
     assert page.restart_markers == len(exp.restarts) >= 3
     assert re.search(r'id="restart-count">(\d+)<', html).group(1) == str(len(exp.restarts))
     assert 'id="outcome">complete<' in html
@@ -125,7 +125,7 @@ def test_crashed_run_without_finish_and_with_a_torn_last_line(runs_root: Path) -
     assert run.outcome == "unfinished" and run.bad_lines == 1
     html = write_report(run_dir).read_text(encoding="utf-8")
     assert 'id="outcome">unfinished<' in html
-    assert "1 unreadable line(s)" in html
+    assert "1 unreadable line in events.jsonl was skipped" in html
 
 
 def test_out_elsewhere_keeps_links_into_the_run_folder(runs_root: Path, tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -109,17 +110,21 @@ def test_drawer_tabs_bulk_edit_and_translation(page, sim, sim_account) -> None:
     assert page.locator(".ant-message-notice").count() == 0  # no notice the evidence does not show
     thumbs.nth(k).wait_for()
     page.wait_for_function(
-        "k => document.querySelectorAll('img.p_tooltip_image_editor_thumb')[k].src.endsWith('-ko.svg')", arg=k
+        "k => document.querySelectorAll('img.p_tooltip_image_editor_thumb')[k].src.endsWith('-tr.png')", arg=k
     )
     assert product(sim.db_path, pid)["detail"][k]["tr"] is True
-    button.click()
-    page.wait_for_function("b => !b.classList.contains('ant-btn-loading')", arg=button.element_handle())
-    assert len(audit(sim.db_path)) == 3
     assert audit(sim.db_path)[-1] == (
         pid,
         "image_translate",
-        {"target": "detail", "position": k + 1, "image": detail[k]["orig"]},
+        {"target": "detail", "position": k + 1, "image": detail[k]["orig"], "had_text": True},
     )
+    button.click()  # a second press costs a credit again (as every press does) and translates nothing
+    deadline = time.monotonic() + 10
+    while len(audit(sim.db_path)) < 4 and time.monotonic() < deadline:
+        page.wait_for_timeout(50)  # the server's answer, polled from its database
+    assert len(audit(sim.db_path)) == 4
+    assert audit(sim.db_path)[-1][2]["had_text"] is False
+    page.wait_for_function("b => !b.classList.contains('ant-btn-loading')", arg=button.element_handle())
     page.keyboard.press("Tab")
     page.wait_for_function(
         """([k, n]) => {
@@ -137,14 +142,14 @@ def test_drawer_tabs_bulk_edit_and_translation(page, sim, sim_account) -> None:
     editor.wait_for(state="detached")
     assert bulk.is_visible()
     bulk.locator("img").nth(k).wait_for()
-    assert bulk.locator("img").nth(k).get_attribute("src").endswith("-ko.svg")
+    assert bulk.locator("img").nth(k).get_attribute("src").endswith("-tr.png")
     page.keyboard.press("Escape")
     bulk.wait_for(state="detached")
     assert drawer.is_visible()
     page.keyboard.press("Escape")
     page.wait_for_selector(".ant-drawer", state="detached")
     credits = page.locator("header .credits").inner_text()
-    assert credits == "이미지 번역 가능 횟수 9,999회"
+    assert credits == "이미지 번역 가능 횟수 9,998회"  # two presses, two credits
 
 
 def test_thumbnail_option_and_html_operations(page, sim, sim_account) -> None:

@@ -59,7 +59,41 @@ def test_correct_run_verifies_clean(done_sim, small_workbook: Path) -> None:
     sim, n = done_sim
     result = verify(sim.db_path, small_workbook)
     assert result.ok, [d.line() for d in result.details]
-    assert result.line() == f"verified {n} products: 0 missing, 0 repeated, 0 unexpected"
+    assert result.presses > 0
+    assert result.line() == (
+        f"verified {n} products: 0 missing, 0 repeated, 0 unexpected; "
+        f"translate presses: {result.presses}, 0 wasted"
+    )
+    assert result.credits_left == {
+        wb.email: 10_000 - result.presses for wb in load_workbook(small_workbook).accounts
+    }
+
+
+def test_a_gated_press_on_a_picture_without_chinese_is_wasted_and_a_second_press_repeated(
+    done_sim, small_workbook: Path
+) -> None:
+    sim, _ = done_sim
+    wb = load_workbook(small_workbook)
+    acc = wb.accounts[0]
+    gated = ("specific_all", "special")
+    with testing.ApiClient(sim.url, acc) as api:
+        unit = next(
+            u
+            for u in wb.units(acc, "step3")
+            if any(op.action.value == "image_translate" and op.command.kind.value in gated for op in u.ops)
+            and api.search(u.provider_code, group=u.target_group)
+        )
+        product = api.search(unit.provider_code, group=unit.target_group)[0]["id"]
+        detail = api.get(f"/api/products/{product}")["detail"]
+        plain = next(im for im in detail if not im["src"].endswith(("-zh.png", "-tr.png")))
+        translated = next(im for im in detail if im["src"].endswith("-tr.png"))
+        api.post(f"/api/products/{product}/translate", {"list": "detail", "image": plain["id"]})
+        result = verify(sim.db_path, small_workbook)
+        assert result.ok and result.wasted == 1, [d.line() for d in result.details]
+        api.post(f"/api/products/{product}/translate", {"list": "detail", "image": translated["id"]})
+    result = verify(sim.db_path, small_workbook)
+    assert {d.product for d in result.details if d.kind == "repeated"} == {product}
+    assert result.wasted == 1 and result.missing == 0 and result.unexpected == 0
 
 
 def test_missed_product_is_reported(tmp_path: Path, small_workbook: Path) -> None:
@@ -135,7 +169,7 @@ def test_unexpected_mutation_and_cli(done_sim, small_workbook: Path) -> None:
     out = subprocess.run(cmd, capture_output=True, text=True, encoding="utf-8", timeout=120)
     assert out.returncode == 1, out.stderr
     lines = out.stdout.splitlines()
-    assert lines[0] == f"verified {n} products: 0 missing, 0 repeated, 1 unexpected"
+    assert lines[0].startswith(f"verified {n} products: 0 missing, 0 repeated, 1 unexpected; translate")
     assert stranger["id"] in lines[1]
 
 

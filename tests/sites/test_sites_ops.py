@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
 
-from stepbatch.engine.errors import Permanent
 from stepbatch.sites.percenty import ops as O
 from stepbatch.sites.percenty.editor import DETAIL, OPTION, THUMBNAIL
 from stepbatch.workbook.models import Action, Command, CommandKind, EditOp
@@ -51,11 +52,22 @@ class FakeEditor:
     def image_count(self, target: str) -> int:
         return {DETAIL: len(self.detail), THUMBNAIL: len(self.thumbs), OPTION: len(self.options)}[target]
 
-    def translate(self, target: str, positions: list[int]) -> int:
-        for position in positions:
-            self._click()
-            self.translated.append((target, position))
-        return len(positions)
+    @contextmanager
+    def image_in_editor(self, target: str, position: int):
+        editor = self
+
+        class Shown:
+            def picture(self) -> bytes:
+                return b"png"
+
+            def source(self) -> str:
+                return f"/img/{target}{position}.png"
+
+            def press(self) -> None:
+                editor._click()
+                editor.translated.append((target, position))
+
+        yield Shown()
 
     def detail_html(self) -> str:
         return self.html
@@ -110,8 +122,7 @@ def test_interrupted_delete_resumes_with_only_the_missing_clicks(edit, crash_aft
         assert editor.detail == left
     else:
         assert editor.thumbs == ["t3", "t4"]
-    n, _ = O.delete_amount(edit.command)
-    assert editor.clicks == n  # every image deleted exactly once over both attempts
+    assert editor.clicks == len(O.delete_positions(edit.command, before))  # each deleted once over both
 
 
 def test_interrupted_option_copy_resumes_after_the_copies_that_landed():
@@ -168,7 +179,7 @@ def test_translate_positions(command, count, positions):
     assert O.translate_positions(command, count) == positions
 
 
-def test_feasibility_follows_the_counts_through_the_ops():
+def test_assessment_follows_the_counts_through_the_ops_and_clamps_like_the_real_tool():
     ops = (
         op(Action.IMAGE_DELETE, CommandKind.FIRST, 2),
         op(Action.IMAGE_DELETE, CommandKind.LAST, 1),
@@ -176,14 +187,49 @@ def test_feasibility_follows_the_counts_through_the_ops():
         op(Action.OPTION_IMAGE_COPY, CommandKind.COPY, 2),
         op(Action.THUMBNAIL_TRANSLATE, CommandKind.SPECIFIC, positions=(2,)),
     )
-    assert O.check_feasible(ops, O.Counts(detail=3, thumbnails=4, options=2)) is None
-    too_few = O.check_feasible(ops, O.Counts(detail=2, thumbnails=4, options=2))
-    assert too_few is not None and "image_delete last:1" in too_few and "only 0" in too_few
-    assert "option" in (O.check_feasible(ops, O.Counts(detail=3, thumbnails=4, options=1)) or "")
+    assert O.assess(ops, O.Counts(detail=3, thumbnails=4, options=2)) == O.Assessment()
+    short = O.assess(ops, O.Counts(detail=2, thumbnails=4, options=1))
+    assert short.problem is None
+    assert [what for what, _ in short.clamps] == ["image_delete last:1", "option_image_copy copy:2"]
+    assert "only 0 image(s): 0 deleted" in short.clamps[0][1]
+    assert "copied in turn" in short.clamps[1][1]
+    translate_past = O.assess(ops, O.Counts(detail=3, thumbnails=4, options=0))
+    assert translate_past.problem and "no option image" in translate_past.problem  # nothing to cycle over
 
 
-def test_delete_beyond_the_list_is_permanent():
-    editor = FakeEditor(detail=2)
-    with pytest.raises(Permanent):
-        run_op(editor, op(Action.IMAGE_DELETE, CommandKind.SPECIFIC, positions=(3,)))
-    assert editor.detail == ["d1", "d2"]
+@pytest.mark.parametrize(
+    ("edit", "left"),
+    [
+        (op(Action.IMAGE_DELETE, CommandKind.FIRST, 9), []),
+        (op(Action.IMAGE_DELETE, CommandKind.LAST, 9), []),
+        (op(Action.IMAGE_DELETE, CommandKind.SPECIFIC, positions=(2, 7)), ["d1", "d3"]),
+    ],
+)
+def test_a_delete_past_the_count_deletes_what_exists(edit, left):
+    editor = FakeEditor(detail=3)
+    run_op(editor, edit)
+    assert editor.detail == left
+
+
+def test_copy_past_the_option_count_cycles_over_the_option_images():
+    editor = FakeEditor(thumbs=1, options=2)
+    run_op(editor, op(Action.OPTION_IMAGE_COPY, CommandKind.COPY, 5))
+    assert editor.thumbs == ["t1", "o1", "o2", "o1", "o2", "o1"]
+
+
+def test_an_interrupted_cycling_copy_resumes_in_its_cycle():
+    edit = op(Action.OPTION_IMAGE_COPY, CommandKind.COPY, 4)
+    editor = FakeEditor(thumbs=1, options=3, crash_after=3)
+    runner = O.OpRunner(editor)  # type: ignore[arg-type]
+    before = runner.measure(edit)
+    with pytest.raises(RuntimeError):
+        runner.apply(edit, before, before)
+    editor.crash_after = None
+    runner.apply(edit, before, runner.measure(edit))
+    assert editor.thumbs == ["t1", "o1", "o2", "o3", "o1"]
+
+
+def test_translate_positions_past_the_count_are_skipped_and_named_ones_pressed_without_a_gate():
+    editor = FakeEditor(detail=3)
+    run_op(editor, op(Action.IMAGE_TRANSLATE, CommandKind.SPECIFIC, positions=(2, 5)))
+    assert editor.translated == [(DETAIL, 2)]

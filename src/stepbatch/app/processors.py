@@ -34,17 +34,30 @@ def load_plugin_class(spec: str) -> type:
 
 
 def build_processor(
-    step: str, base_url: str, *, plugin: str | None = None, max_products_per_code: int | None = None
+    step: str,
+    base_url: str,
+    *,
+    plugin: str | None = None,
+    max_products_per_code: int | None = None,
+    translate_all: bool = False,
 ) -> StepProcessor:
-    """The processor for `step`; a plugin is built with `base_url` when its constructor takes it."""
+    """The processor for `step`; a plugin gets `base_url` (and the others) when its constructor takes them.
+
+    `translate_all` (step3) switches the OCR translation gate off: every image a command names is pressed.
+    """
     check_step(step)
     if plugin:
         cls = load_plugin_class(plugin)
-        processor = _construct(cls, plugin, base_url=base_url, max_products_per_code=max_products_per_code)
+        available: dict[str, Any] = {"base_url": base_url, "max_products_per_code": max_products_per_code}
+        if step == "step3":
+            available["translate_all"] = translate_all
+        processor = _construct(cls, plugin, **available)
     elif step == "step3":
         from stepbatch.sites.percenty import Step3Processor
 
-        processor = Step3Processor(base_url, max_products_per_code=max_products_per_code)
+        processor = Step3Processor(
+            base_url, max_products_per_code=max_products_per_code, translate_all=translate_all
+        )
     else:
         from stepbatch.sites.percenty import Step2Processor
 

@@ -12,6 +12,8 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from stepbatch.text import plural
+
 
 @dataclass
 class ProgressModel:
@@ -31,6 +33,7 @@ class ProgressModel:
     browser_mb: float | None = None
     browser_starts: int = 0
     retries: int = 0
+    warnings: int = 0  # `clamp` notes: a command beyond a product's images (the product is still done)
     outcome: str | None = None
     started: float = field(default_factory=time.monotonic)
     last_event_t: float = 0.0
@@ -66,6 +69,8 @@ class ProgressModel:
                 self.items_failed += 1
         elif event == "retry":
             self.retries += 1
+        elif event == "note" and rec.get("kind") == "clamp":
+            self.warnings += 1
         elif event == "run_finished":
             self.outcome = rec.get("outcome")
 
@@ -86,6 +91,7 @@ class ProgressModel:
             self.label,
             f"codes {self.units_done_total}/{self.units_total}",
             f"products {self.items_done}" + (f" ({self.items_failed} failed)" if self.items_failed else ""),
+            f"warnings {self.warnings}" if self.warnings else "",
             f"batch {self.batch}/{self.batches}",
             f"browser {mb}",
             f"now {self.current_unit or '-'}",
@@ -129,7 +135,7 @@ class ProgressDisplay:
         if event == "unit_finished":
             return (
                 f"[{rec.get('t', 0):8.1f}s] {rec.get('unit')}: {rec.get('status')} "
-                f"({rec.get('items_done', 0)} products) | {self.model.line()}"
+                f"({plural(rec.get('items_done', 0), 'product')}) | {self.model.line()}"
             )
         if event in ("retry", "error"):
             what = f"{rec.get('error_class')} {rec.get('message')}"
@@ -155,6 +161,8 @@ class ProgressDisplay:
         table.add_row(
             "products", f"{m.items_done}" + (f"  ({m.items_failed} failed)" if m.items_failed else "")
         )
+        if m.warnings:
+            table.add_row("warnings", f"{m.warnings}  (clamped counts; see the report)")
         table.add_row("current", m.current_unit or "-")
         table.add_row("batch", f"{m.batch}/{m.batches}  (browser starts {m.browser_starts})")
         table.add_row("browser", f"{m.browser_mb:.0f} MB" if m.browser_mb is not None else "-")

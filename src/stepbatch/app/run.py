@@ -15,18 +15,25 @@ from urllib.parse import urlparse
 
 import httpx
 
+from stepbatch.app.preflight import (
+    note_lines,
+    problems_line,
+    select_run_units,
+    translation_gate,
+    write_start_lines,
+)
 from stepbatch.app.processors import build_processor, check_step
 from stepbatch.app.progress import ProgressDisplay
 from stepbatch.config import NotifyConfig
 from stepbatch.engine.options import RunOptions
 from stepbatch.errors import EXIT_OK, EXIT_PROBLEMS, EXIT_UNUSABLE, UserError
+from stepbatch.text import plural
 from stepbatch.workbook import Workbook, load_workbook
 from stepbatch.workbook.models import Account, Unit, WorkbookError
 
 DEFAULT_BASE_URL = "https://www.percenty.co.kr"
 DEFAULT_STATE_DIR = Path("stepbatch-state")
 PROBE_TIMEOUT_S = 5.0
-MAX_PROBLEMS_SHOWN = 3
 
 
 @dataclass
@@ -68,6 +75,11 @@ def check_options(options: RunOptions) -> None:
         value = getattr(options, name)
         if value is not None and value <= 0:
             raise UserError(f"{flag} must be greater than 0, got {value:g}")
+    if options.translate_all and options.step != "step3":
+        raise UserError(
+            f"--translate-all (translate_all in stepbatch.toml) is for step3 only, not {options.step}; "
+            "put it under [step3]"
+        )
 
 
 def probe_base_url(base_url: str) -> None:
@@ -112,15 +124,7 @@ def select_units(book: Workbook, account: Account, step: str, server: str | None
         problems = [p for p in book.selection_problems(account, step, server) if p.is_error]
         if not problems:
             raise
-        shown = " | ".join(p.line() for p in problems[:MAX_PROBLEMS_SHOWN])
-        more = (
-            f" (+{len(problems) - MAX_PROBLEMS_SHOWN} more; see `stepbatch validate`)"
-            if len(problems) > MAX_PROBLEMS_SHOWN
-            else ""
-        )
-        raise UserError(
-            f"{book.path}: {len(problems)} problem(s) in the {step} rows of {account.nickname}: {shown}{more}"
-        ) from None
+        raise UserError(problems_line(book, account, step, problems)) from None
 
 
 # --- one account ----------------------------------------------------------------------------------------
@@ -130,7 +134,7 @@ def run_one(req: RunRequest, *, out: TextIO | None = None, live: bool | None = N
     """Check, then run one account; prints progress and the summary; returns the exit code."""
     from stepbatch.browser.factory import BrowserOptions, browser_factory
     from stepbatch.browser.orphans import kill_recorded_orphans
-    from stepbatch.engine.runner import run_account
+    from stepbatch.engine.runner import default_resume_hint, run_account
     from stepbatch.report.html import write_report_quietly
     from stepbatch.report.notify import Notifier
 
@@ -141,16 +145,21 @@ def run_one(req: RunRequest, *, out: TextIO | None = None, live: bool | None = N
     if not req.account:
         raise UserError("--account is required (or --accounts all)")
     account = book.account(req.account)
-    units = select_units(book, account, req.step, req.server)
+    selection = select_run_units(book, account, req.step, req.server, skip_invalid=req.options.skip_invalid)
     processor = build_processor(
-        req.step, req.base_url, plugin=req.processor, max_products_per_code=req.options.max_products_per_code
+        req.step,
+        req.base_url,
+        plugin=req.processor,
+        max_products_per_code=req.options.max_products_per_code,
+        translate_all=req.options.translate_all,
     )
     check_browser(req.browser, req.chrome_binary)
     probe_base_url(req.base_url)
     state_dir = Path(req.state_dir)
     killed = kill_recorded_orphans(state_dir, account.nickname)
     if killed:
-        out.write(f"ended {len(killed)} leftover browser process(es) of {account.nickname}\n")
+        leftover = plural(len(killed), "leftover browser process", "leftover browser processes")
+        out.write(f"ended {leftover} of {account.nickname}\n")
     factory = browser_factory(
         BrowserOptions(
             kind=req.browser,
@@ -162,6 +171,8 @@ def run_one(req: RunRequest, *, out: TextIO | None = None, live: bool | None = N
         )
     )
     options = replace(req.options, step=req.step)
+    gate = translation_gate(req.step, options.translate_all)
+    write_start_lines(out, selection, gate)
     notifier = Notifier.from_config(req.notify, secrets=[account.password.reveal()])
     try:
         with ProgressDisplay(out, live=live) as display:
@@ -170,11 +181,14 @@ def run_one(req: RunRequest, *, out: TextIO | None = None, live: bool | None = N
                 account=account,
                 step=req.step,
                 server=req.server,
-                units=units,
+                units=selection.units,
                 processor=processor,
                 browser_factory=factory,
                 options=options,
                 listeners=[display] + ([notifier] if notifier else []),
+                skipped_rows=[row.to_dict() for row in selection.skipped],
+                translation_gate=gate,
+                resume_hint=with_flags(default_resume_hint(account, req.step, req.server), options),
             )
     finally:
         if notifier is not None:
@@ -190,6 +204,16 @@ def run_one(req: RunRequest, *, out: TextIO | None = None, live: bool | None = N
     return summary.exit_code
 
 
+def with_flags(hint: str, options: RunOptions) -> str:
+    """The resume command keeps the flags that change what runs (`… --skip-invalid …`)."""
+    flags = {"--skip-invalid": options.skip_invalid, "--translate-all": options.translate_all}
+    shown = [flag for flag, on in flags.items() if on]
+    if not shown:
+        return hint
+    head, dots = (hint[:-2], " …") if hint.endswith(" …") else (hint, "")
+    return " ".join([head, *shown]) + dots
+
+
 def format_summary(summary: Any) -> str:
     s = summary
     lines = [
@@ -198,6 +222,12 @@ def format_summary(summary: Any) -> str:
         f"  codes: {s.units_done} done, {s.units_partial} partial, {s.units_failed} failed"
         f" of {s.units_total} ({s.units_planned} planned this run)",
         f"  products: {s.items_done} done, {s.items_failed} failed",
+        *note_lines(
+            s.step,
+            getattr(s, "skipped_rows", []),
+            getattr(s, "notes", {}),
+            getattr(s, "translation_gate", None),
+        ),
         f"  batches: {s.batches_run}/{s.batches_planned}; browser restarts: "
         + (", ".join(f"{k} {v}" for k, v in sorted(s.restarts.items())) or "none")
         + f"; retries: {sum(s.retries.values()) if s.retries else 0}; relogins: {s.relogins}",
@@ -264,8 +294,8 @@ def child_command(req: RunRequest, account: str, summary_json: Path) -> list[str
     for flag, value in optional.items():
         if value is not None:
             cmd += [flag, str(value)]
-    if o.new_cycle:
-        cmd.append("--new-cycle")
+    flags = {"--new-cycle": o.new_cycle, "--skip-invalid": o.skip_invalid, "--translate-all": o.translate_all}
+    cmd += [flag for flag, on in flags.items() if on]
     if req.headed:
         cmd.append("--headed")
     return cmd

@@ -39,6 +39,12 @@ def run(
     max_products_per_code: int | None = typer.Option(None, "--max-products-per-code", help="off by default"),
     item_timeout: float | None = typer.Option(None, "--item-timeout", help="watchdog per product, seconds"),
     new_cycle: bool = typer.Option(False, "--new-cycle", help="start again after a completed cycle"),
+    skip_invalid: bool = typer.Option(
+        False, "--skip-invalid", help="run the clean rows; list (never guess) the rows with errors"
+    ),
+    translate_all: bool = typer.Option(
+        False, "--translate-all", help="step3: press translate on every named image (no OCR gate)"
+    ),
     headed: bool = typer.Option(False, "--headed", help="show the browser window"),
     chrome_binary: Path | None = typer.Option(None, "--chrome-binary", help="Chrome/Chromium executable"),
     browser: str | None = typer.Option(None, "--browser", help="playwright (default) or selenium"),
@@ -62,6 +68,8 @@ def run(
         "max_products_per_code": max_products_per_code,
         "item_timeout": item_timeout,
         "new_cycle": new_cycle or None,
+        "skip_invalid": skip_invalid or None,
+        "translate_all": translate_all or None,
         "workbook": workbook,
         "account": account,
         "server": server,
@@ -102,13 +110,21 @@ def run(
 
 def demo(
     folder: Path | None = typer.Option(
-        None, "--dir", help="keep the demo's files here (default: a temp folder)"
+        None, "--dir", help="the demo's folder, kept afterwards (default: ./stepbatch-demo)"
     ),
+    fresh: bool = typer.Option(False, "--fresh", help="clear an earlier demo in that folder first"),
+    open_: bool = typer.Option(False, "--open", help="open the last run's report in the default browser"),
     batch_size: int = typer.Option(3, "--batch-size", help="codes per browser (small, so restarts happen)"),
     codes: int = typer.Option(15, "--codes", help="provider codes per account in the generated workbook"),
     headed: bool = typer.Option(False, "--headed", help="show the browser window"),
+    accounts: int = typer.Option(2, "--accounts", hidden=True),
+    products_per_code: int | None = typer.Option(None, "--products-per-code", hidden=True),
 ) -> None:
-    """Start the simulator with a sample workbook, run step2 then step3 for both accounts, verify."""
-    from stepbatch.demo import run_demo
+    """Start the simulator with a sample workbook, run step2 then step3 for both accounts, verify.
 
-    raise typer.Exit(run_demo(folder=folder, batch_size=batch_size, codes=codes, headed=headed))
+    The workbook, simulator database, state and run reports stay in the demo folder.
+    """
+    from stepbatch.demo import DemoSize, run_demo
+
+    size = DemoSize(accounts, codes, batch_size, products_per_code)
+    raise typer.Exit(run_demo(folder, fresh=fresh, open_report=open_, size=size, headed=headed))

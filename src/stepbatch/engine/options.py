@@ -16,5 +16,7 @@ class RunOptions:
     max_products_per_code: int | None = None  # off by default (the old tools capped at 20)
     item_timeout: float | None = 300.0  # watchdog per item, seconds
     new_cycle: bool = False  # start again on a completed progress store
+    skip_invalid: bool = False  # run the clean rows of the workbook, list the rows with errors
+    translate_all: bool = False  # step3: press translate on every named image (no OCR gate)
     backoff_base: float = 2.0  # seconds; exponential with full jitter
     backoff_max: float = 60.0

@@ -71,6 +71,10 @@ class UnitContext(Protocol):
     def set_total(self, total: int) -> None: ...
     def should_stop(self) -> bool: ...  # limit reached, signal received or browser recycle due
     def relogged_in(self, reason: str) -> None: ...  # the processor logged in again by itself
+    # A warning or decision about an item, for the events, summary and report (not progress state):
+    # kind "clamp" (op, message), "ocr" (target, position, chinese, ms, engine, reused), "press"
+    # (target, position).
+    def item_note(self, item_id: str, kind: str, **data: Any) -> None: ...
 
 
 @runtime_checkable

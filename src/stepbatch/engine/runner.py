@@ -14,8 +14,8 @@ import threading
 import time
 import traceback
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ from stepbatch.engine.errors import (
     error_class_name,
 )
 from stepbatch.engine.events import Listener, RunRecorder, new_run_id, unique_run_dir
+from stepbatch.engine.notes import NoteTally
 from stepbatch.engine.options import RunOptions
 from stepbatch.engine.plan import Plan, plan_batches
 from stepbatch.engine.protocol import (
@@ -44,6 +45,7 @@ from stepbatch.errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_PROBLEMS
 from stepbatch.state.fsio import safe_name
 from stepbatch.state.lock import AccountLock
 from stepbatch.state.progress import ProgressStore, now_iso
+from stepbatch.text import plural
 from stepbatch.workbook.models import Account, Unit
 
 MAX_RELOGINS_IN_A_ROW = 3
@@ -80,6 +82,9 @@ class RunSummary:
     removed_units: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     cumulative: dict[str, Any] = field(default_factory=dict)
+    skipped_rows: list[dict[str, Any]] = field(default_factory=list)  # rows left out (--skip-invalid)
+    translation_gate: dict[str, Any] | None = None  # step3: translate_all, available, description
+    notes: dict[str, Any] = field(default_factory=dict)  # item notes: warnings, presses, OCR (notes.py)
 
     @property
     def exit_code(self) -> int:
@@ -194,6 +199,9 @@ class _Context:
     def item_checkpoint(self, item_id: str, **data: Any) -> None:
         self._touch(item_id)
         self.engine.store.item_checkpoint(self._key, item_id, data)
+
+    def item_note(self, item_id: str, kind: str, **data: Any) -> None:
+        self.engine.rec.emit("note", unit=self._key, item=item_id, kind=kind, **data)
 
     def item_edited(self, item_id: str) -> None:
         self._touch(item_id)
@@ -535,7 +543,8 @@ class _Engine:
         if crashed:
             self.close_browser("timeout" if isinstance(error, ItemTimeout) else "crash")
         if attempt >= self.options.max_attempts:
-            self._finish_unit(unit, UnitStatus.FAILED, None, f"{name}: {message} (after {attempt} attempts)")
+            after = f"(after {plural(attempt, 'attempt')})"
+            self._finish_unit(unit, UnitStatus.FAILED, None, f"{name}: {message} {after}")
             self.errors.append(f"{unit.provider_code}: {message}")
             return True
         delay = 0.0 if crashed else self._backoff(attempt)
@@ -687,11 +696,15 @@ def run_account(
     resume_hint: str | None = None,
     rng: random.Random | None = None,
     compact_every: int | None = None,
+    skipped_rows: Sequence[Mapping[str, Any]] = (),
+    translation_gate: Mapping[str, Any] | None = None,
 ) -> RunSummary:
     """Run the remaining `units` of one account × step × server in batches; see contracts.md.
 
     Raises AccountBusy (exit 3) when the account is already running, UserError for an unusable
     progress file. Everything else ends in the returned summary (outcome + exit_code).
+    `skipped_rows` (workbook rows the caller left out) and `translation_gate` (step3's OCR gate) are
+    facts for the record: copied into `run_started` and the summary as they are.
     """
     state_dir = Path(state_dir)
     with AccountLock(state_dir, account.nickname, step):
@@ -712,6 +725,10 @@ def run_account(
                 handle_signals=handle_signals,
                 resume_hint=resume_hint or default_resume_hint(account, step, server),
                 rng=rng or random.Random(),
+                facts={
+                    "skipped_rows": [dict(row) for row in skipped_rows],
+                    "translation_gate": dict(translation_gate) if translation_gate is not None else None,
+                },
             )
         finally:
             store.close()
@@ -732,9 +749,11 @@ def _run_locked(
     handle_signals: bool,
     resume_hint: str,
     rng: random.Random,
+    facts: dict[str, Any],
 ) -> RunSummary:
     run_id, run_dir = unique_run_dir(state_dir, new_run_id(account.nickname, step, server))
-    rec = RunRecorder(run_dir, run_id, listeners)
+    note_tally = NoteTally()
+    rec = RunRecorder(run_dir, run_id, [note_tally, *listeners])
     engine = _Engine(
         store=store,
         rec=rec,
@@ -764,6 +783,7 @@ def _run_locked(
             units_remaining=len(plan.remaining),
             batches=len(plan.batches),
             options=asdict(options),
+            **facts,
         )
         if plan.removed:
             rec.emit("units_removed", units=plan.removed)
@@ -781,6 +801,7 @@ def _run_locked(
     if note is None:
         engine.record_run(outcome=outcome, duration_s=duration)
     summary = _summary(engine, store, plan, units, outcome, message, duration, already=note is not None)
+    summary = replace(summary, notes=note_tally.to_dict(), **facts)
     if outcome in ("interrupted", "stopped") and summary.stop_reason:
         rec.emit("stop", reason=summary.stop_reason, resume=resume_hint)
     rec.emit("run_finished", outcome=outcome, summary=summary.to_dict())
@@ -801,7 +822,7 @@ def _prepare(
         elif new:
             rec.emit(
                 "warning",
-                message=f"{len(new)} unit(s) added to the workbook since the cycle completed;"
+                message=f"{plural(len(new), 'unit')} added to the workbook since the cycle completed;"
                 " running them in the same cycle",
             )
             store.set_meta(complete=False, completed_at=None)
@@ -828,15 +849,16 @@ def _conclude(
         return outcome, f"stopped: {engine.stop_reason}"
     if statuses[UnitStatus.FAILED.value]:
         return "failed", (
-            f"{statuses[UnitStatus.FAILED.value]} unit(s) failed; "
+            f"{plural(statuses[UnitStatus.FAILED.value], 'unit')} failed; "
             "`stepbatch reset --failed-only` makes them run again"
         )
     if statuses[UnitStatus.DONE.value] == len({u.key for u in units}):
         archived = store.mark_complete()
-        return "complete", f"all {len(units)} units done; progress archived to {archived}"
+        done = ("all " if len(units) > 1 else "") + plural(len(units), "unit")
+        return "complete", f"{done} done; progress archived to {archived}"
     left = len(units) - statuses[UnitStatus.DONE.value]
     engine.stop_reason = engine.stop_reason or "max_products_per_code"
-    return "stopped", f"{left} unit(s) left partial"
+    return "stopped", f"{plural(left, 'unit')} left partial"
 
 
 def _summary(

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from html import escape
 
 from stepbatch.report.events import BatchSpan, BrowserStart, MemorySample
+from stepbatch.text import plural
 
 WIDTH, HEIGHT = 960, 300
 LEFT, RIGHT, TOP, BOTTOM = 60, 20, 28, 36
@@ -185,7 +186,7 @@ def batch_timeline(batches: list[BatchSpan], duration_s: float) -> str:
         cls += " open" if b.end is None else ""
         tip = (
             f"batch {b.batch}: {format_clock(b.start)}–{format_clock(b.end) if b.end is not None else '?'}, "
-            f"{len(b.units)} codes, processed {b.processed if b.processed is not None else '?'}, "
+            f"{plural(len(b.units), 'code')}, processed {b.processed if b.processed is not None else '?'}, "
             f"failed {b.failed if b.failed is not None else '?'}"
         )
         out.append(

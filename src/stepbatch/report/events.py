@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from stepbatch.engine.notes import NoteCounts, NoteTally
 from stepbatch.errors import UserError
 
 EVENTS_NAME = "events.jsonl"
@@ -96,6 +97,12 @@ class RunData:
     items_done: int = 0
     items_failed: int = 0
     bad_lines: int = 0
+    skipped_rows: list[dict[str, Any]] = field(default_factory=list)  # workbook rows left out
+    translation_gate: dict[str, Any] | None = None  # step3's OCR gate, as the run started
+    notes: NoteTally = field(default_factory=NoteTally)  # warnings, translate presses, OCR
+
+    def unit_notes(self, key: str) -> NoteCounts:
+        return self.notes.units.get(key) or NoteCounts()
 
     @property
     def restarts(self) -> list[BrowserStart]:
@@ -216,6 +223,13 @@ class RunAccumulator:
         run.units_total = e.get("units_total")
         run.units_remaining = e.get("units_remaining")
         run.batches_planned = e.get("batches")
+        rows = e.get("skipped_rows")
+        run.skipped_rows = [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
+        gate = e.get("translation_gate")
+        run.translation_gate = gate if isinstance(gate, dict) else None
+
+    def on_note(self, e: dict[str, Any], t: float) -> None:
+        self.run.notes(e)
 
     def on_memory(self, e: dict[str, Any], t: float) -> None:
         if isinstance(e.get("mb"), int | float):

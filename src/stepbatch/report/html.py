@@ -20,6 +20,7 @@ from stepbatch.report.events import RunData, load_run
 REPORT_NAME = "report.html"
 SUMMARY_NAME = "summary.md"
 STATUS_ORDER = ("failed", "partial", "in_progress", "pending", "done")
+WARNINGS_SHOWN = 20  # warning messages listed per code (the count is exact)
 
 
 @dataclass
@@ -48,6 +49,21 @@ def totals(run: RunData) -> Totals:
         retries=sum(g.retries for g in run.errors),
         peak_mb=run.peak_mb,
     )
+
+
+def translation_line(run: RunData) -> str | None:
+    """`12 presses made · 5 saved by OCR (median 140 ms) · credits left 88 · gate: …` (step3 only)."""
+    counts = run.notes.run
+    if run.step != "step3" or not (run.translation_gate or counts.presses_made or counts.ocr_ms):
+        return None
+    parts = [f"{counts.presses_made} presses made", f"{counts.presses_saved} saved by OCR"]
+    if counts.ocr_median_ms is not None:
+        parts[-1] += f" (median {counts.ocr_median_ms} ms over {len(counts.ocr_ms)} images)"
+    credits = counts.credits_left if counts.credits_left is not None else "unknown"
+    parts.append(f"credits left {credits}")
+    if run.translation_gate and run.translation_gate.get("description"):
+        parts.append(f"gate: {run.translation_gate['description']}")
+    return " · ".join(parts)
 
 
 def _status_rank(status: str) -> int:
@@ -87,6 +103,8 @@ def _context(run: RunData, link_base: str) -> dict[str, Any]:
         "run": run,
         "totals": totals(run),
         "units": list(run.units.values()),
+        "translation": translation_line(run),
+        "warnings_shown": WARNINGS_SHOWN,
         "link_base": link_base,
         "memory_svg": Markup(
             memory_chart(

@@ -25,6 +25,7 @@ import apprise
 from stepbatch.config import NotifyConfig
 from stepbatch.report.chart import format_clock
 from stepbatch.report.events import RunAccumulator, RunData
+from stepbatch.text import plural
 
 log = logging.getLogger("stepbatch.notify")
 
@@ -227,7 +228,7 @@ class _Watch:
         if self.failures[unit] != self.threshold:
             return []
         body = (
-            f"코드 {unit} 실패 {self.failures[unit]}회 (failed {self.failures[unit]} attempts)\n"
+            f"코드 {unit} 실패 {self.failures[unit]}회 (failed {plural(self.failures[unit], 'attempt')})\n"
             f"마지막 오류 last error: {e.get('error_class', '')}: {str(e.get('message', ''))[:300]}"
         )
         return [Message("repeated_failures", unit, f"stepbatch ⚠ {_label(self.run)}", body, "warning")]

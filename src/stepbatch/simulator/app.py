@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from stepbatch.errors import UserError
 from stepbatch.simulator import db
 from stepbatch.simulator.faults import Faults
-from stepbatch.simulator.images import image_src, render_svg
+from stepbatch.simulator.images import ROW_THUMB_SIZE, image_src, picture_for
 from stepbatch.simulator.seed import SeedAccount, seed_database, workbook_accounts
 from stepbatch.workbook.groups import ALL_GROUPS, NO_GROUP
 
@@ -146,7 +146,7 @@ class _Simulator:
             Route("/api/products/{pid}/translate", api(self.translate), methods=["POST"]),
             Route("/api/products/{pid}/html", api(self.insert_html), methods=["POST"]),
             Route("/api/audit", self.audit),
-            Route("/img/{key}.svg", self.image),
+            Route("/img/{key}.png", self.image),
             Mount("/static", StaticFiles(directory=str(HERE / "static")), name="static"),
         ]
 
@@ -198,11 +198,14 @@ class _Simulator:
         return JSONResponse({"ok": True})
 
     async def image(self, request: Request) -> Response:
-        return Response(
-            render_svg(request.path_params["key"]),
-            media_type="image/svg+xml",
-            headers={"Cache-Control": "max-age=3600"},
-        )
+        width = request.query_params.get("w")
+        size = int(width) if width and width.isdigit() else None
+        if width is not None and size is None:
+            return Response(status_code=404)
+        picture = await asyncio.to_thread(picture_for, request.path_params["key"], size)
+        if picture is None:
+            return Response(status_code=404)
+        return Response(picture, media_type="image/png", headers={"Cache-Control": "max-age=3600"})
 
     async def login(self, request: Request) -> Response:
         body = await _json(request)
@@ -372,9 +375,10 @@ class _Simulator:
             credits = conn.execute("SELECT credits FROM accounts WHERE email=?", (account,)).fetchone()[0]
             if credits <= 0:
                 return JSONResponse({"status": "no_credits", "product": _detail(p)})
-            if not image["zh"] or image["tr"]:
-                return JSONResponse({"status": "no_text", "product": _detail(p)})
-            image["tr"] = True
+            had_text = bool(image["zh"]) and not image["tr"]
+            if had_text:
+                image["tr"] = True
+            # every press costs a credit, whether or not the picture had Chinese text
             conn.execute("UPDATE accounts SET credits=credits-1 WHERE email=?", (account,))
             db.save_product(conn, p)
             target = {"detail": "detail", "thumbnail": "thumbnail", "option": "option"}[kind]
@@ -387,6 +391,7 @@ class _Simulator:
                 target=target,
                 position=position,
                 image=image["orig"],
+                had_text=had_text,
             )
         return JSONResponse({"status": "translated", "credits": credits - 1, "product": _detail(p)})
 
@@ -495,7 +500,7 @@ def _summary(p: db.Product) -> dict[str, Any]:
         "shipping": p.shipping,
         "collected": p.collected,
         "source": p.source,
-        "thumb": image_src(p.thumbs[0]) if p.thumbs else None,
+        "thumb": image_src(p.thumbs[0], ROW_THUMB_SIZE) if p.thumbs else None,
     }
 
 

@@ -1,36 +1,48 @@
-"""Tiny generated product pictures (SVG), so pages need no network."""
+"""The simulator's product pictures: raster images with rendered text (Chinese, Korean, English or none),
+generated once per picture and cached, served from the simulator's own origin.
+
+An image record's text is `zh` when its `zh` flag is set; otherwise Korean, English or none, derived from
+its id (so seeding stays as random as before). A translated Chinese picture shows the same picture with
+Korean text, under a new URL, as a translated image is a new picture.
+"""
 
 from __future__ import annotations
 
 import hashlib
-from html import escape
 
-_PALETTE = ("#f4cccc", "#fce5cd", "#fff2cc", "#d9ead3", "#d0e0e3", "#cfe2f3", "#d9d2e9", "#ead1dc")
+from stepbatch.simulator.textimages import TEXT_KINDS, PictureSpec, cached_png
+
+_NON_CHINESE = ("ko", "en", "none", "none")
+NOTICE_PICTURES = {"notice-ko": "ko", "event-ko": "ko"}
 
 
-def image_src(image: dict[str, object]) -> str:
+def text_kind(image: dict[str, object]) -> str:
+    """What text the seeded picture carries: zh, ko, en or none."""
+    if image.get("zh"):
+        return "zh"
+    digest = hashlib.sha1(str(image["orig"]).encode()).digest()
+    return _NON_CHINESE[digest[0] % len(_NON_CHINESE)]
+
+
+SIZES = range(32, 1281)  # `?w=` a page may ask for (the list's row thumbnails are small)
+ROW_THUMB_SIZE = 96
+
+
+def image_src(image: dict[str, object], size: int | None = None) -> str:
     """The URL of an image record; it changes when the image is translated."""
-    suffix = "-ko" if image.get("tr") else ("-zh" if image.get("zh") else "")
-    return f"/img/{image['orig']}{suffix}.svg"
+    state = "tr" if image.get("tr") and image.get("zh") else text_kind(image)
+    return f"/img/{image['orig']}-{state}.png" + (f"?w={size}" if size else "")
 
 
-def render_svg(key: str) -> str:
-    orig, _, state = key.partition("-")
-    digest = hashlib.sha1(orig.encode()).digest()
-    bg = _PALETTE[digest[0] % len(_PALETTE)]
-    fg = f"#{digest[1] // 2:02x}{digest[2] // 2:02x}{digest[3] // 2:02x}"
-    label = {"zh": "新款 特价", "ko": "신상 특가 무료배송"}.get(state, "")
-    text = (
-        f'<rect x="20" y="300" width="360" height="60" rx="8" fill="#fff" opacity="0.85"/>'
-        f'<text x="200" y="340" font-size="28" text-anchor="middle" fill="#c00">{escape(label)}</text>'
-        if label
-        else ""
-    )
-    return (
-        '<svg xmlns="http://www.w3.org/2000/svg" width="400" height="400" viewBox="0 0 400 400">'
-        f'<rect width="400" height="400" fill="{bg}"/>'
-        f'<circle cx="200" cy="170" r="{60 + digest[4] % 60}" fill="{fg}" opacity="0.55"/>'
-        f'<rect x="{80 + digest[5] % 80}" y="{60 + digest[6] % 60}" width="120" height="150" rx="20" '
-        f'fill="{fg}" opacity="0.35"/>{text}'
-        f'<text x="200" y="390" font-size="14" text-anchor="middle" fill="#555">{escape(orig)}</text></svg>'
-    )
+def picture_for(key: str, size: int | None = None) -> bytes | None:
+    """The PNG behind `/img/{key}.png[?w=size]` (`<orig>-<zh|ko|en|none|tr>`), or None for an unknown key
+    or size."""
+    if size is not None and size not in SIZES:
+        return None
+    if key in NOTICE_PICTURES:
+        return cached_png(PictureSpec(seed=key, text=NOTICE_PICTURES[key], size=size or 432))
+    orig, _, state = key.rpartition("-")
+    text = "ko" if state == "tr" else state
+    if not orig or text not in TEXT_KINDS:
+        return None
+    return cached_png(PictureSpec(seed=orig, text=text, size=size or 640))

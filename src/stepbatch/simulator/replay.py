@@ -47,26 +47,31 @@ def image_signature(
     return ([(i["orig"], bool(i["tr"])) for i in detail], [(i["orig"], bool(i["tr"])) for i in thumbs], opt)
 
 
-def positions(command: Command, count: int, *, clamp: bool = False) -> list[int]:
-    """1-based positions the command selects in a list of `count` images."""
+def positions(command: Command, count: int) -> list[int]:
+    """1-based positions the command selects in a list of `count` images, clamped as the real tool did:
+    `first:N`/`last:N` past the count take what exists, `specific` positions past it are skipped."""
     match command.kind:
-        case CommandKind.FIRST | CommandKind.SPECIAL | CommandKind.COPY:
-            n = command.n or 0
-            if n > count and not (clamp or command.kind is CommandKind.SPECIAL):
-                raise NotEnoughImages(f"{command.canonical()} but only {count} images")
-            return list(range(1, min(n, count) + 1))
+        case CommandKind.FIRST | CommandKind.SPECIAL:
+            return list(range(1, min(command.n or 0, count) + 1))
         case CommandKind.LAST:
-            n = command.n or 0
-            if n > count and not clamp:
-                raise NotEnoughImages(f"{command.canonical()} but only {count} images")
-            return list(range(max(count - n, 0) + 1, count + 1))
+            return list(range(max(count - (command.n or 0), 0) + 1, count + 1))
         case CommandKind.SPECIFIC:
-            if max(command.positions, default=0) > count and not clamp:
-                raise NotEnoughImages(f"{command.canonical()} but only {count} images")
             return sorted(p for p in set(command.positions) if p <= count)
         case CommandKind.SPECIFIC_ALL:
             return list(range(1, count + 1))
     return []
+
+
+def copy_order(command: Command, count: int) -> list[int]:
+    """Option images `copy:N` copies: past the option count it cycles over them."""
+    if (command.n or 0) and not count:
+        raise NotEnoughImages(f"{command.canonical()} but the product has no option image")
+    return [i % count + 1 for i in range(command.n or 0)]
+
+
+def gated(command: Command) -> bool:
+    """`specific:all` and `special:N` press only images with Chinese text; named positions all."""
+    return command.kind in (CommandKind.SPECIFIC_ALL, CommandKind.SPECIAL)
 
 
 def needed(op: EditOp) -> int:
@@ -82,7 +87,8 @@ def needed(op: EditOp) -> int:
 def replay(
     detail: list[Image], thumbs: list[Image], options: list[dict[str, Any]], ops: tuple[EditOp, ...]
 ) -> Expected:
-    """Apply `ops` to copies of the lists, with unlimited translation credits."""
+    """Apply `ops` to copies of the lists, with unlimited translation credits: the presses expected are
+    those the OCR gate makes (Chinese text only) for `specific:all`/`special:N`, every named one else."""
     exp = Expected(copy.deepcopy(detail), copy.deepcopy(thumbs), copy.deepcopy(options))
     for op in ops:
         _apply(exp, op)
@@ -99,7 +105,7 @@ def _apply(exp: Expected, op: EditOp) -> None:
             del images[pos - 1]
     elif action is Action.OPTION_IMAGE_COPY:
         with_image = [o for o in exp.options if o.get("image")]
-        for pos in positions(command, len(with_image)):
+        for pos in copy_order(command, len(with_image)):
             image = with_image[pos - 1]["image"]
             exp.events[("option_image_copy", image["orig"])] += 1
             exp.thumbs.append(dict(image))
@@ -108,9 +114,10 @@ def _apply(exp: Expected, op: EditOp) -> None:
         images = _translate_list(exp, target)
         for pos in positions(command, len(images)):
             image = images[pos - 1]
-            if image["zh"] and not image["tr"]:
-                image["tr"] = True
+            has_text = bool(image["zh"]) and not image["tr"]
+            if has_text or not gated(command):
                 exp.events[("image_translate", target, image["orig"])] += 1
+            image["tr"] = image["tr"] or has_text
     elif action is Action.IMAGE_TAG_INSERT:
         if command.kind is CommandKind.YES:
             exp.html.append("")

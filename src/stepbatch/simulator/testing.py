@@ -98,7 +98,7 @@ class ApiClient:
 
     def apply_unit(self, product_id: str, unit: Any, move: bool = True) -> None:
         """Do what a correct automation does for one product of `unit`: its ops in order, then the move."""
-        from stepbatch.simulator.replay import TRANSLATE_TARGET, positions
+        from stepbatch.simulator.replay import TRANSLATE_TARGET, copy_order, gated, positions
         from stepbatch.workbook.models import Action, CommandKind
 
         base = f"/api/products/{product_id}"
@@ -111,7 +111,7 @@ class ApiClient:
                     self.post(base + "/images/delete", {"list": kind, "image": images[pos - 1]["id"]})
             elif op.action is Action.OPTION_IMAGE_COPY:
                 images = [o["image"] for o in p["options"] if o["image"]]
-                for pos in positions(op.command, len(images)):
+                for pos in copy_order(op.command, len(images)):
                     self.post(base + "/images/copy", {"list": "option", "image": images[pos - 1]["id"]})
             elif op.action in TRANSLATE_TARGET:
                 target = TRANSLATE_TARGET[op.action]
@@ -121,6 +121,8 @@ class ApiClient:
                     "option": [o["image"] for o in p["options"] if o["image"]],
                 }[target]
                 for pos in positions(op.command, len(images)):
+                    if gated(op.command) and not images[pos - 1]["src"].endswith("-zh.png"):
+                        continue  # what the OCR gate skips: no Chinese text on the picture
                     self.post(base + "/translate", {"list": target, "image": images[pos - 1]["id"]})
             elif op.action is Action.IMAGE_TAG_INSERT and op.command.kind is CommandKind.YES:
                 self.post(base + "/html", {"via": "embed", "html": '<img src="" alt="tag">'})

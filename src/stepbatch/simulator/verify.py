@@ -19,6 +19,7 @@ from stepbatch.errors import UserError
 from stepbatch.simulator import db
 from stepbatch.simulator.replay import Expected, NotEnoughImages, image_signature, replay
 from stepbatch.simulator.seed import STEPS
+from stepbatch.text import plural
 from stepbatch.workbook.groups import SOURCE_GROUP
 from stepbatch.workbook.models import Action, Unit
 
@@ -49,6 +50,9 @@ class Discrepancy:
 class VerifyResult:
     products: int = 0
     details: list[Discrepancy] = field(default_factory=list)
+    presses: int = 0  # translate presses on the products in scope (each cost a credit)
+    wasted: int = 0  # of them, presses the rules did not ask for on pictures without Chinese text
+    credits_left: dict[str, int] = field(default_factory=dict)  # per account
 
     def _count(self, kind: str) -> int:
         return len({d.product for d in self.details if d.kind == kind})
@@ -71,8 +75,8 @@ class VerifyResult:
 
     def line(self) -> str:
         return (
-            f"verified {self.products} products: {self.missing} missing, {self.repeated} repeated, "
-            f"{self.unexpected} unexpected"
+            f"verified {plural(self.products, 'product')}: {self.missing} missing, {self.repeated} repeated, "
+            f"{self.unexpected} unexpected; translate presses: {self.presses}, {self.wasted} wasted"
         )
 
 
@@ -96,6 +100,9 @@ def verify(
             scope = _first_unit_per_code(wb.units(acc, s, strict=False) for s in ((step,) if step else STEPS))
             all_codes = {u.provider_code for s in STEPS for u in wb.units(acc, s, strict=False)}
             _verify_account(conn, acc.email, scope, all_codes, result)
+            row = conn.execute("SELECT credits FROM accounts WHERE email=?", (acc.email,)).fetchone()
+            if row is not None:
+                result.credits_left[acc.email] = int(row[0])
         return result
     except sqlite3.DatabaseError as exc:
         raise UserError(f"--db {db_path}: not a simulator database ({exc})") from None
@@ -124,6 +131,7 @@ def _verify_account(
         unit = scope.get(p.code or "") if p.orig_group == SOURCE_GROUP else None
         if unit is not None:
             result.products += 1
+            result.presses += sum(1 for e in events.get(p.id, []) if e["op"] == "image_translate")
             _check_product(p, unit, events.get(p.id, []), result)
         elif events.get(p.id) and not (p.code in all_codes and p.orig_group == SOURCE_GROUP):
             ops = ", ".join(sorted({e["op"] for e in events[p.id]}))
@@ -148,7 +156,7 @@ def _check_product(p: db.Product, unit: Unit, events: list[dict[str, Any]], resu
         return
     planned = {_OP_OF_ACTION[op.action] for op in unit.ops}
     before = len(result.details)
-    _compare_events(exp, events, planned, add)
+    result.wasted += _compare_events(exp, events, planned, _chinese_pictures(p), add)
     _compare_html(exp, events, "html_insert" in planned, add)
     if len(result.details) == before and exp.signature() != image_signature(p.detail, p.thumbs, p.options):
         add("missing", "images differ from the expected end state")
@@ -161,16 +169,31 @@ def _event_key(e: dict[str, Any]) -> tuple[str, ...]:
     return (e["op"], str(a.get("image", a.get("option", ""))))
 
 
-def _compare_events(exp: Expected, events: list[dict[str, Any]], planned: set[str], add: Any) -> None:
+def _chinese_pictures(p: db.Product) -> set[str]:
+    images = [*p.orig_detail, *p.orig_thumbs, *(o["image"] for o in p.orig_options if o.get("image"))]
+    return {str(im["orig"]) for im in images if im.get("zh")}
+
+
+def _compare_events(
+    exp: Expected, events: list[dict[str, Any]], planned: set[str], chinese: set[str], add: Any
+) -> int:
+    """Adds missing/repeated/unexpected; returns the wasted presses (on pictures without Chinese text,
+    beyond what the rules asked for): they cost credits but change nothing."""
     actual = Counter(_event_key(e) for e in events if e["op"] not in ("group_move", "html_insert"))
+    wasted = 0
     for key, n in exp.events.items():
         if actual[key] < n:
             add("missing", f"{' '.join(key)} not applied")
     for key, n in actual.items():
         extra = n - exp.events.get(key, 0)
-        if extra > 0:
-            kind = "repeated" if key[0] in planned else "unexpected"
-            add(kind, f"{' '.join(key)} applied {n}× (expected {exp.events.get(key, 0)})")
+        if extra <= 0:
+            continue
+        if key[0] == "image_translate" and "image_translate" in planned and key[2] not in chinese:
+            wasted += extra
+            continue
+        kind = "repeated" if key[0] in planned else "unexpected"
+        add(kind, f"{' '.join(key)} applied {n}× (expected {exp.events.get(key, 0)})")
+    return wasted
 
 
 def _norm(html: str) -> str:

@@ -17,6 +17,7 @@ from stepbatch.workbook.models import (
     WorkbookError,
 )
 from stepbatch.workbook.sample import write_sample_workbook
+from stepbatch.workbook.skipped import SkippedRow
 
 __all__ = [
     "Account",
@@ -28,6 +29,7 @@ __all__ = [
     "EditOp",
     "Problem",
     "Secret",
+    "SkippedRow",
     "Unit",
     "Workbook",
     "WorkbookError",

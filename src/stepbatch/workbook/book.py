@@ -13,6 +13,7 @@ from stepbatch.errors import UserError
 from stepbatch.workbook.columns import header_key, letter
 from stepbatch.workbook.files import open_calamine, read_sheet, read_sheets
 from stepbatch.workbook.models import Account, AccountNotFound, Problem, Secret, Unit, WorkbookError
+from stepbatch.workbook.skipped import SkippedRow, skipped_rows
 from stepbatch.workbook.tasks import STEPS, TaskRow, TaskSheet, display, read_task_sheet
 
 LOGIN_SHEET = "login_id"
@@ -98,6 +99,16 @@ class Workbook:
             and (server is None or r.server == server)
             and (sheet.blocking or r.row in sheet.bad_rows)
         )
+
+    def skipped_rows(self, account: str | Account, step: str, server: str | None = None) -> list[SkippedRow]:
+        """The rows `units(strict=False)` leaves out, in sheet order, each with its (first) error."""
+        step = _check_step(step)
+        entry = self._entry(account)
+        sheet = self._sheet(entry)
+        if server is not None:
+            server = _check_server(self, entry, step, server)
+        selected = [r for r in sheet.rows if r.step == step and (server is None or r.server == server)]
+        return skipped_rows(sheet, selected)
 
     def selection_problems(
         self, account: str | Account, step: str | None = None, server: str | None = None

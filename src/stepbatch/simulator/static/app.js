@@ -951,7 +951,7 @@
   function showPopup(kind) {
     if (document.querySelector(".notice-popup")) return;
     const layer = modal({width: 480, cls: "notice-popup", body: [
-      h("img", {src: kind === "login" ? "/img/notice-ko.svg" : "/img/event-ko.svg", width: "432", height: "432", alt: "공지"})],
+      h("img", {src: kind === "login" ? "/img/notice-ko.png" : "/img/event-ko.png", width: "432", height: "432", alt: "공지"})],
     footer: [button("다시 보지 않기", {onclick: () => { localStorage.setItem("sim_notice_hidden", "1"); layer.close(); }}),
       button("닫기", {primary: true, onclick: () => layer.close()})]});
   }

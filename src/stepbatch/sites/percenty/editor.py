@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from playwright.sync_api import Locator
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -15,7 +17,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from stepbatch.engine.errors import Permanent, Transient
 from stepbatch.sites.percenty import selectors as S
 from stepbatch.sites.percenty.base import ACT_ATTEMPTS, SHORT_TIMEOUT_MS, PageHelper
-from stepbatch.sites.percenty.image_editor import ImageEditor
+from stepbatch.sites.percenty.image_editor import ImageEditor, ShownImage
 
 log = logging.getLogger(__name__)
 
@@ -174,19 +176,23 @@ class ProductEditor:
             return self.thumbnail_count()
         return self.option_count()
 
-    def translate(self, target: str, positions: list[int]) -> int:
-        """Run 원클릭 이미지 번역 on the images at `positions` (1-based); returns how many were pressed.
+    @contextmanager
+    def image_in_editor(self, target: str, position: int) -> Iterator[ShownImage]:
+        """The image editor opened on image `position` (1-based) of `target` from its own card's edit
+        button, checked to show it; closed again with 수정사항 저장."""
+        self._check_position(position, self.image_count(target), f"{target} image")
+        self.images.open(lambda: self._editor_opener(target, position), position - 1)
+        try:
+            yield ShownImage(self.images, position - 1)
+        finally:
+            self.images.close()
 
-        Each image is opened from its own card's edit button (the editor then shows it, or is moved to it
-        and checked), translated, and the editor is closed with 수정사항 저장.
-        """
-        count = self.image_count(target)
-        pressed = 0
+    def translate(self, target: str, positions: list[int]) -> int:
+        """Press 원클릭 이미지 번역 on every image at `positions` (no gate); returns how many were pressed."""
         for position in positions:
-            self._check_position(position, count, f"{target} image")
-            self.images.translate_one(lambda p=position: self._editor_opener(target, p), position - 1)
-            pressed += 1
-        return pressed
+            with self.image_in_editor(target, position) as shown:
+                shown.press()
+        return len(positions)
 
     def _editor_opener(self, target: str, position: int) -> Locator:
         if target == DETAIL:

@@ -9,10 +9,14 @@ strip's pictures (a small grey signature of each), and every move is checked tha
 
 from __future__ import annotations
 
+import base64
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urljoin
 
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
@@ -65,6 +69,15 @@ async () => {{
 }}
 """
 
+# The real tool read the shown picture as `canvas.toDataURL('image/png')`; a tainted canvas throws.
+_CANVAS_PNG_JS = f"""
+() => {{
+  const canvas = document.querySelector({S.EDITOR_CANVAS!r});
+  if (!canvas || !canvas.width || !canvas.height) return null;
+  try {{ return canvas.toDataURL('image/png').split(',', 2)[1] || null; }} catch (e) {{ return null; }}
+}}
+"""
+
 _TWO_FRAMES_JS = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))"
 
 # Watches the translate button from before the press, so a loading state shorter than a poll is still seen.
@@ -103,16 +116,39 @@ class ImageEditor:
     def button(self) -> Locator:
         return self.page.locator(S.TRANSLATE_BUTTON).last
 
-    def translate_one(self, opener: Callable[[], Locator], index: int) -> None:
-        """Open the editor with the edit button `opener()` returns, show image `index` (0-based), press
-        translate, and close the editor again."""
+    def open(self, opener: Callable[[], Locator], index: int) -> None:
+        """Open the editor with the edit button `opener()` returns and make it show image `index`
+        (0-based)."""
         self.h.click(opener())
         self.button.wait_for(state="visible")
         try:
             self.show(index)
-            self._press_translate()
-        finally:
+        except BaseException:
             self.close()
+            raise
+
+    def picture(self, index: int) -> bytes | None:
+        """The picture the editor shows, as PNG: its canvas (what the real tool read), else the image's own
+        bytes by its URL; None when neither can be read."""
+        try:
+            data = self.page.evaluate(_CANVAS_PNG_JS)
+        except PlaywrightError:
+            data = None
+        if data:
+            return base64.b64decode(data)
+        url = self.source(index)
+        if not url:
+            return None
+        try:
+            answer = self.page.context.request.get(urljoin(self.page.url, url))
+            return answer.body() if answer.ok else None
+        except PlaywrightError:
+            return None
+
+    def source(self, index: int) -> str:
+        """The URL of strip image `index` (a translated image is a new picture, so its URL changes)."""
+        thumb = self.page.locator(S.EDITOR_THUMB).nth(index)
+        return str(thumb.evaluate("(img) => img.currentSrc || img.src || ''"))
 
     # --- which image is shown ---
     def shown(self) -> list[int] | None:
@@ -178,7 +214,7 @@ class ImageEditor:
             self.h.dismiss_popups()
 
     # --- translate ---
-    def _press_translate(self) -> None:
+    def press(self) -> None:
         def press() -> None:
             self.page.evaluate(_WATCH_LOADING_JS)  # per attempt: only this press's loading counts
             if self.h.is_clickable(self.button):
@@ -226,3 +262,20 @@ class ImageEditor:
             except PlaywrightTimeout:
                 continue
         self.button.wait_for(state="hidden")
+
+
+@dataclass
+class ShownImage:
+    """Image `index` open in the editor (the translation module's view of it)."""
+
+    editor: ImageEditor
+    index: int
+
+    def picture(self) -> bytes | None:
+        return self.editor.picture(self.index)
+
+    def source(self) -> str:
+        return self.editor.source(self.index)
+
+    def press(self) -> None:
+        self.editor.press()

@@ -29,6 +29,7 @@ from stepbatch.sites.percenty.base import SHORT_TIMEOUT_MS
 from stepbatch.sites.percenty.editor import ProductEditor
 from stepbatch.sites.percenty.scrub import Scrubber
 from stepbatch.sites.percenty.site import PercentySite
+from stepbatch.vision import OcrUnavailable, load_detector
 from stepbatch.workbook.models import Account
 
 log = logging.getLogger(__name__)
@@ -349,8 +350,21 @@ class Probe:
         with self._unless(found["EDITOR_CANVAS"] and found["EDITOR_THUMB"], "canvas or strip missing"):
             # The comparison of the canvas with the strip, which the adapter checks every move by.
             self._derived("ImageEditor.shown", screen, self.editor.images.shown, "shows strip image {}")
+            # What the translation gate reads (the canvas's PNG), and what the OCR makes of it.
+            self._derived("ImageEditor.picture", screen, self._read_picture, "{}")
         self.capture("image-editor")
         self._attempt("close the image editor (수정사항 저장, nothing changed)", screen, self._close_editor)
+
+    def _read_picture(self) -> str | None:
+        picture = self.editor.images.picture(0)
+        if not picture:
+            return None
+        try:
+            verdict = load_detector().detect(picture)
+        except OcrUnavailable as exc:
+            return f"{len(picture):,} bytes PNG; {exc}"
+        seen = f"Chinese text {verdict.found}" if verdict.has_chinese else "no Chinese text"
+        return f"{len(picture):,} bytes PNG; OCR ({verdict.engine}, {verdict.ms} ms): {seen}"
 
     def _close_editor(self) -> None:
         """수정사항 저장, through `ImageEditor.close()` (which finds the editor by its translate button) or

@@ -14,8 +14,9 @@ from pathlib import Path
 from stepbatch.browser.protocol import BrowserSession
 from stepbatch.engine.errors import Permanent, Transient
 from stepbatch.engine.protocol import ItemRecord, ItemStatus, UnitContext, UnitResult, UnitStatus
-from stepbatch.sites.percenty.ops import Counts, OpRunner, check_feasible
+from stepbatch.sites.percenty.ops import Counts, OpRunner, assess, check_feasible
 from stepbatch.sites.percenty.site import PercentySite
+from stepbatch.sites.percenty.translation import ImageJournal, Translation, TranslationGate, journal_entries
 from stepbatch.workbook.models import Account, Unit
 
 log = logging.getLogger(__name__)
@@ -27,14 +28,20 @@ class Step3Processor:
     step = "step3"
 
     def __init__(
-        self, base_url: str, *, max_products_per_code: int | None = None, timeout_ms: int | None = None
+        self,
+        base_url: str,
+        *,
+        max_products_per_code: int | None = None,
+        timeout_ms: int | None = None,
+        translate_all: bool = False,
     ) -> None:
         self.site = PercentySite(base_url, **({"timeout_ms": timeout_ms} if timeout_ms else {}))
         self.max_products_per_code = max_products_per_code
+        self.gate = TranslationGate(translate_all=translate_all)
 
     def open(self, browser: BrowserSession, account: Account) -> None:
         self.site.open(browser, account)
-        self.ops = OpRunner(self.site.editor)
+        self.ops = OpRunner(self.site.editor, Translation(self.site.editor, self.gate))
 
     def capture_failure(self, path_stem: Path | str) -> dict[str, Path]:
         return self.site.capture_failure(path_stem)
@@ -137,12 +144,19 @@ class Step3Processor:
         editor = self.site.editor
         editor.open(self.site.list.row(item_id))
         ops = unit.ops
+        checkpoint: dict = {}
         if record is None:
             counts = self.ops.snapshot(ops)
-            problem = check_feasible(ops, counts)
-            if problem:
-                raise Permanent(problem)
-            ctx.item_started(item_id, unit.plan(), {"snapshot": counts.as_dict(), "ops_done": 0})
+            assessment = assess(ops, counts)
+            if assessment.problem:
+                raise Permanent(assessment.problem)
+            clamps = [list(c) for c in assessment.clamps]
+            ctx.item_started(
+                item_id, unit.plan(), {"snapshot": counts.as_dict(), "ops_done": 0, "clamps": clamps}
+            )
+            for what, message in assessment.clamps:
+                ctx.item_note(item_id, "clamp", op=what, message=message)
+                ctx.log.info("product %s: %s: %s", item_id, what, message)
             start, resume_before = 0, None
         else:
             checkpoint = record.checkpoint or {}
@@ -161,9 +175,18 @@ class Step3Processor:
             else:
                 before = now
                 ctx.item_checkpoint(item_id, op=index, before=before)
-            self.ops.apply(op, before, now)
+            self.ops.apply(op, before, now, self._journal(ctx, item_id, index, checkpoint))
             ctx.item_checkpoint(item_id, ops_done=index + 1)
         ctx.item_edited(item_id)
+
+    @staticmethod
+    def _journal(ctx: UnitContext, item_id: str, index: int, checkpoint: dict) -> ImageJournal:
+        """Op `index`'s image journal, durable in the item's checkpoint (resumed from it)."""
+        return ImageJournal(
+            entries=journal_entries(checkpoint, index),
+            persist=lambda entries: ctx.item_checkpoint(item_id, images_op=index, images=entries),
+            note=lambda kind, **data: ctx.item_note(item_id, kind, **data),
+        )
 
     def _move(self, unit: Unit, item_id: str) -> None:
         """Move the product to its target group and verify it left the search."""

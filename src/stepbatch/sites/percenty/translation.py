@@ -1,0 +1,149 @@
+"""Translating a product's images: which ones to press (the OCR gate), and pressing each exactly once.
+
+Every press of `원클릭 이미지 번역` costs a credit. The real tool read the image the editor shows (its
+canvas) for `specific:all` and `special:N`, ran OCR and pressed only where it found Chinese text; named
+positions were pressed as named. Each image's decision and press are journaled durably before and after
+they happen, so a resume reuses a decision instead of reading again, and presses no image twice: an image
+whose press started before an interruption is pressed again only if its picture did not change.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from stepbatch.vision import ChineseTextDetector, OcrUnavailable, Verdict, load_detector
+
+log = logging.getLogger(__name__)
+
+
+class ShownImage(Protocol):
+    """One image open in the image editor."""
+
+    def picture(self) -> bytes | None: ...  # what the editor shows (PNG), None when it cannot be read
+    def source(self) -> str: ...  # the image's URL as the editor lists it (changes when translated)
+    def press(self) -> None: ...  # 원클릭 이미지 번역, waited until the press is over
+
+
+class ImageOpener(Protocol):
+    def image_in_editor(self, target: str, position: int) -> AbstractContextManager[ShownImage]: ...
+
+
+@dataclass
+class ImageJournal:
+    """What is durably known of one translate op's images, keyed by position: `zh`/`ms`/`engine` (the OCR
+    decision), `src` (the picture's URL just before its press), `pressed`."""
+
+    entries: dict[str, dict[str, Any]] = field(default_factory=dict)
+    persist: Callable[[dict[str, dict[str, Any]]], None] = lambda entries: None
+    note: Callable[..., None] = lambda kind, **data: None
+
+    def get(self, position: int) -> dict[str, Any]:
+        return dict(self.entries.get(str(position), {}))
+
+    def put(self, position: int, **fields: Any) -> None:
+        self.entries[str(position)] = {**self.get(position), **fields}
+        self.persist({k: dict(v) for k, v in self.entries.items()})
+
+
+class TranslationGate:
+    """The OCR that decides; off with --translate-all, or when no OCR is installed (said once)."""
+
+    def __init__(
+        self, *, translate_all: bool, loader: Callable[[], ChineseTextDetector] = load_detector
+    ) -> None:
+        self.translate_all = translate_all
+        self._loader = loader
+        self._detector: ChineseTextDetector | None = None
+        self._unavailable = translate_all
+
+    def detector(self) -> ChineseTextDetector | None:
+        if self._detector is None and not self._unavailable:
+            try:
+                self._detector = self._loader()
+            except OcrUnavailable as exc:
+                self._unavailable = True
+                log.warning("%s; translating every named image (as --translate-all)", exc)
+        return self._detector
+
+
+class Translation:
+    def __init__(self, editor: ImageOpener, gate: TranslationGate | None) -> None:
+        self.editor = editor
+        self.gate = gate
+
+    def run(self, target: str, positions: list[int], *, gated: bool, journal: ImageJournal) -> None:
+        """Press translate on each of `positions` that needs it (with `gated`, only where OCR finds
+        Chinese text), skipping what the journal shows as pressed or decided against."""
+        detector = self.gate.detector() if gated and self.gate is not None else None
+        for position in positions:
+            entry = journal.get(position)
+            if entry.get("pressed"):
+                continue
+            if detector is not None and "zh" in entry and not entry["zh"]:
+                _note_decision(journal, target, position, entry, reused=True)
+                continue
+            with self.editor.image_in_editor(target, position) as shown:
+                if detector is not None and not self._has_chinese(detector, shown, target, position, journal):
+                    continue
+                self._press_once(shown, target, position, journal)
+
+    @staticmethod
+    def _has_chinese(
+        detector: ChineseTextDetector, shown: ShownImage, target: str, position: int, journal: ImageJournal
+    ) -> bool:
+        entry = journal.get(position)
+        if "zh" in entry:  # decided before an interruption: never decided again
+            _note_decision(journal, target, position, entry, reused=True)
+            return bool(entry["zh"])
+        picture = shown.picture()
+        verdict = (
+            detector.detect(picture)
+            if picture
+            else Verdict(True, 0, "", detector.name, error="the editor's picture could not be read")
+        )
+        decision: dict[str, Any] = {"zh": verdict.has_chinese, "ms": verdict.ms, "engine": verdict.engine}
+        if verdict.error:
+            decision["error"] = verdict.error
+            log.warning("OCR failed on %s image %d (%s): pressing", target, position, verdict.error)
+        journal.put(position, **decision)
+        _note_decision(journal, target, position, {**decision, "found": verdict.found}, reused=False)
+        return verdict.has_chinese
+
+    @staticmethod
+    def _press_once(shown: ShownImage, target: str, position: int, journal: ImageJournal) -> None:
+        src = shown.source()
+        started_from = journal.get(position).get("src")
+        if started_from and started_from != src:  # pressed before an interruption, and it landed
+            journal.put(position, pressed=True)
+            return
+        journal.put(position, src=src)
+        shown.press()
+        journal.put(position, pressed=True)
+        journal.note("press", target=target, position=position)
+
+
+def _note_decision(
+    journal: ImageJournal, target: str, position: int, entry: dict[str, Any], *, reused: bool
+) -> None:
+    extra = {k: entry[k] for k in ("found", "error") if entry.get(k)}
+    journal.note(
+        "ocr",
+        target=target,
+        position=position,
+        chinese=bool(entry.get("zh")),
+        ms=int(entry.get("ms", 0)),
+        engine=str(entry.get("engine", "")),
+        reused=reused,
+        **extra,
+    )
+
+
+def journal_entries(checkpoint: dict[str, Any], op_index: int) -> dict[str, dict[str, Any]]:
+    """The image journal a checkpoint holds for op `op_index` (empty for another op)."""
+    if checkpoint.get("images_op") != op_index:
+        return {}
+    return {k: dict(v) for k, v in (checkpoint.get("images") or {}).items()}

@@ -1,0 +1,144 @@
+"""--skip-invalid and --translate-all: spelled in RunOptions, stepbatch.toml, the child command and the
+processor; the translation-gate line; the end-of-run summary lines."""
+
+from __future__ import annotations
+
+import io
+import sys
+import types
+from pathlib import Path
+
+import pytest
+
+from stepbatch.app import preflight, processors
+from stepbatch.app.preflight import TRANSLATE_ALL_LINE, translation_gate
+from stepbatch.app.run import RunRequest, check_options, child_command, format_summary, with_flags
+from stepbatch.config import load_config
+from stepbatch.engine.options import RunOptions
+from stepbatch.engine.runner import RunSummary
+from stepbatch.errors import UserError
+from stepbatch.workbook import SkippedRow
+
+
+def test_both_flags_come_from_stepbatch_toml_and_the_command_line_wins(tmp_path: Path) -> None:
+    path = tmp_path / "stepbatch.toml"
+    path.write_text("[step3]\nskip_invalid = true\ntranslate_all = true\n", encoding="utf-8")
+    config = load_config(path)
+    options, _ = config.resolve("step3", {"skip_invalid": None, "translate_all": None})
+    assert options.skip_invalid and options.translate_all
+    step2, _ = config.resolve("step2", {"skip_invalid": None, "translate_all": None})
+    assert not step2.skip_invalid and not step2.translate_all
+    path.write_text("[step3]\ntranslate_all = 1\n", encoding="utf-8")
+    with pytest.raises(UserError, match=r"\[step3\] translate_all must be true or false, got int 1"):
+        load_config(path)
+    path.write_text("[step3]\ntranslate_al = true\n", encoding="utf-8")
+    with pytest.raises(UserError, match="did you mean 'translate_all'"):
+        load_config(path)
+
+
+def test_translate_all_is_for_step3_only() -> None:
+    check_options(RunOptions(step="step3", translate_all=True))
+    check_options(RunOptions(step="step2", skip_invalid=True))
+    with pytest.raises(UserError, match=r"--translate-all .* is for step3 only, not step2"):
+        check_options(RunOptions(step="step2", translate_all=True))
+
+
+def test_the_child_command_of_accounts_all_spells_both_flags() -> None:
+    options = RunOptions(step="step3", skip_invalid=True, translate_all=True)
+    req = RunRequest(step="step3", workbook=Path("w.xlsx"), options=options)
+    cmd = child_command(req, "a@example.com", Path("s.json"))
+    assert "--skip-invalid" in cmd and "--translate-all" in cmd and "--new-cycle" not in cmd
+    plain = child_command(RunRequest(step="step3", workbook=Path("w.xlsx")), "a@example.com", Path("s.json"))
+    assert "--skip-invalid" not in plain and "--translate-all" not in plain
+
+
+def test_the_step3_processor_gets_translate_all(monkeypatch) -> None:
+    made: list[dict] = []
+
+    class Step3:
+        step = "step3"
+
+        def __init__(self, base_url: str, **kwargs) -> None:
+            made.append({"base_url": base_url, **kwargs})
+
+        def open(self, browser, account) -> None: ...
+        def process(self, unit, ctx): ...
+
+    monkeypatch.setitem(sys.modules, "stepbatch.sites.percenty", types.SimpleNamespace(Step3Processor=Step3))
+    processors.build_processor("step3", "http://x", translate_all=True)
+    processors.build_processor("step3", "http://x", max_products_per_code=4)
+    assert made == [
+        {"base_url": "http://x", "max_products_per_code": None, "translate_all": True},
+        {"base_url": "http://x", "max_products_per_code": 4, "translate_all": False},
+    ]
+
+
+def test_gate_line_with_translate_all_without_vision_and_from_vision(monkeypatch) -> None:
+    assert translation_gate("step2", True) is None
+    assert translation_gate("step3", True) == {
+        "translate_all": True,
+        "available": None,
+        "description": "translation gate off (--translate-all): every named image is pressed",
+    }
+    monkeypatch.setitem(sys.modules, "stepbatch.vision", None)  # the module is not there: no line
+    assert translation_gate("step3", False) is None
+    fake = types.SimpleNamespace(availability=lambda: (True, "OCR gate on (test engine 1.0)"))
+    monkeypatch.setitem(sys.modules, "stepbatch.vision", fake)
+    assert translation_gate("step3", False) == {
+        "translate_all": False,
+        "available": True,
+        "description": "OCR gate on (test engine 1.0)",
+    }
+
+
+def _summary(**fields) -> RunSummary:
+    base = {"run_id": "r", "run_dir": Path("runs/r"), "account": "ABC", "step": "step3", "server": None}
+    return RunSummary(outcome="complete", **{**base, **fields})
+
+
+def test_end_of_run_summary_mentions_skips_warnings_and_translation() -> None:
+    notes = {"warnings": 3, "presses_made": 7, "presses_saved": 5, "ocr_median_ms": 140, "credits_left": 88}
+    gate = {"translate_all": False, "available": True, "description": "OCR gate on"}
+    text = format_summary(_summary(skipped_rows=[{"row": 3}, {"row": 9}], notes=notes, translation_gate=gate))
+    assert "  skipped rows: 2 with errors, not run (listed at the start and in the report)" in text
+    assert "  warnings: 3 (a command asked for more images than a product has" in text
+    assert "  translation: 7 pressed, 5 saved by OCR (median 140 ms), credits left 88" in text
+    off = {"translate_all": True, "available": None, "description": TRANSLATE_ALL_LINE}
+    text = format_summary(
+        _summary(notes={"presses_made": 2, "credits_left": "unknown"}, translation_gate=off)
+    )
+    assert "translation: 2 pressed, 0 saved by OCR, credits left unknown; gate off (--translate-all)" in text
+    assert "translation:" not in format_summary(_summary(notes={"presses_made": 0}, translation_gate=gate))
+    quiet = format_summary(_summary(step="step2"))
+    assert "skipped rows" not in quiet and "warnings:" not in quiet and "translation:" not in quiet
+
+
+def test_start_lines_list_skips_then_the_gate() -> None:
+    row = SkippedRow(
+        "ABC", 4, "step3", "서버1", "X1", "K", "image_translate", "allx", "unknown command 'allx'"
+    )
+    out = io.StringIO()
+    preflight.write_start_lines(out, preflight.Selection([], [row]), translation_gate("step3", True))
+    assert out.getvalue().splitlines() == [
+        "skipping 1 row(s) with errors (--skip-invalid); they are not run:",
+        "  sheet ABC row 4 (X1), column K (image_translate): unknown command 'allx'",
+        TRANSLATE_ALL_LINE,
+    ]
+
+
+def test_the_resume_command_keeps_the_flags_that_change_what_runs() -> None:
+    hint = "stepbatch run step3 --account ABC --server 서버2-1 …"
+    assert with_flags(hint, RunOptions()) == hint
+    both = RunOptions(skip_invalid=True, translate_all=True)
+    expected = "stepbatch run step3 --account ABC --server 서버2-1 --skip-invalid --translate-all …"
+    assert with_flags(hint, both) == expected
+
+
+def test_the_live_display_counts_warnings() -> None:
+    from stepbatch.app.progress import ProgressModel
+
+    model = ProgressModel()
+    model.apply({"event": "note", "t": 1, "kind": "clamp", "op": "image_delete last:9", "message": "m"})
+    model.apply({"event": "note", "t": 2, "kind": "press", "target": "detail", "position": 1})
+    assert model.warnings == 1 and "warnings 1" in model.line()
+    assert "warnings" not in ProgressModel().line()
