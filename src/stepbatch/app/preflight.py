@@ -89,14 +89,16 @@ def skipped_lines(skipped: list[SkippedRow], limit: int = MAX_SKIPPED_SHOWN) -> 
 def translation_gate(step: str, translate_all: bool) -> dict[str, Any] | None:
     """step3's gate before translate presses: off with --translate-all, else what OCR can do here.
 
-    None for step2 (nothing to say).
+    None when there is nothing to say (step2, or an installation without `stepbatch.vision`).
     """
     if step != "step3":
         return None
     if translate_all:
         return {"translate_all": True, "available": None, "description": TRANSLATE_ALL_LINE}
-    from stepbatch.vision import availability
-
+    try:
+        from stepbatch.vision import availability
+    except ImportError:
+        return None
     try:
         available, description = availability()
     except Exception as exc:  # a broken OCR setup must not stop the run: the gate reports it
