@@ -8,6 +8,7 @@ import unicodedata
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from stepbatch.errors import UserError
 from stepbatch.workbook.columns import header_key, letter
@@ -76,9 +77,7 @@ class Workbook:
         step = _check_step(step)
         entry = self._entry(account)
         sheet = self._sheet(entry)
-        if server is not None:
-            server = _check_server(self, entry, step, server)
-        selected = [r for r in sheet.rows if r.step == step and (server is None or r.server == server)]
+        server, selected = self._selected(entry, step, server)
         if strict:
             self._raise_on_login_errors(entry)
             self._raise_on_errors(sheet, selected, step, server)
@@ -104,11 +103,15 @@ class Workbook:
         """The rows `units(strict=False)` leaves out, in sheet order, each with its (first) error."""
         step = _check_step(step)
         entry = self._entry(account)
-        sheet = self._sheet(entry)
+        _, selected = self._selected(entry, step, server)
+        return skipped_rows(self._sheet(entry), selected)
+
+    def _selected(self, entry: Any, step: str, server: str | None) -> tuple[str | None, list[Any]]:
+        """The checked server and the sheet's rows of `step` (and that server), in sheet order."""
         if server is not None:
             server = _check_server(self, entry, step, server)
-        selected = [r for r in sheet.rows if r.step == step and (server is None or r.server == server)]
-        return skipped_rows(sheet, selected)
+        rows = self._sheet(entry).rows
+        return server, [r for r in rows if r.step == step and (server is None or r.server == server)]
 
     def selection_problems(
         self, account: str | Account, step: str | None = None, server: str | None = None
