@@ -10,7 +10,7 @@ import re
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from selenium.common import exceptions as sel
 
-from stepbatch.engine.errors import BrowserCrashed, StepError, Transient
+from stepbatch.contracts.errors import BrowserCrashed, StepError, Transient
 
 MAX_MESSAGE = 300
 

@@ -7,37 +7,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from enum import StrEnum
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from stepbatch.browser.protocol import BrowserSession
+from stepbatch.contracts.records import ItemRecord, UnitRecord
+from stepbatch.contracts.status import ItemStatus, UnitStatus
 from stepbatch.workbook.models import Account, Unit
-
-
-class UnitStatus(StrEnum):
-    PENDING = "pending"
-    IN_PROGRESS = "in_progress"
-    DONE = "done"
-    PARTIAL = "partial"  # stopped with products left (limit, stop, recycle); continues next run
-    FAILED = "failed"
-
-
-class ItemStatus(StrEnum):
-    INTENT = "intent"  # about to edit; planned operations recorded
-    EDITED = "edited"  # every edit applied; not yet moved
-    DONE = "done"  # moved to the target group and verified gone from the search
-    FAILED = "failed"  # Permanent problem with this product (left in place)
-
-
-@dataclass
-class ItemRecord:
-    item_id: str
-    status: ItemStatus
-    plan: list[str] = field(default_factory=list)
-    checkpoint: dict[str, Any] = field(default_factory=dict)  # processor-owned (ops done, snapshot)
-    error: str | None = None
 
 
 @dataclass
@@ -86,3 +63,14 @@ class StepProcessor(Protocol):
 
 
 BrowserFactory = Callable[[], BrowserSession]
+
+__all__ = [
+    "BrowserFactory",
+    "ItemRecord",
+    "ItemStatus",
+    "StepProcessor",
+    "UnitContext",
+    "UnitRecord",
+    "UnitResult",
+    "UnitStatus",
+]

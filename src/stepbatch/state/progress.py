@@ -27,7 +27,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from stepbatch.engine.protocol import ItemRecord, ItemStatus, UnitStatus
+from stepbatch.contracts.records import ItemRecord, RunRecord, UnitRecord
+from stepbatch.contracts.status import ItemStatus, UnitStatus
 from stepbatch.errors import UserError
 from stepbatch.state.fsio import atomic_write_bytes, atomic_write_text, fsync_dir, replace, safe_name
 from stepbatch.workbook.models import Unit
@@ -418,18 +419,28 @@ class ProgressStore:
         unit = self.units.get(key)
         return UnitStatus(unit["status"]) if unit else None
 
+    @property
+    def location(self) -> str:
+        return str(self.paths.snapshot)
+
+    @property
+    def completed_at(self) -> str | None:
+        return self.state.get("completed_at")
+
+    def unit(self, key: str) -> UnitRecord | None:
+        data = self.units.get(key)
+        return UnitRecord.from_dict(key, data) if data is not None else None
+
+    def unit_records(self) -> list[UnitRecord]:
+        return [UnitRecord.from_dict(key, data) for key, data in self.units.items()]
+
+    def run_records(self) -> list[RunRecord]:
+        return [RunRecord.from_dict(run) for run in self.state["runs"]]
+
     def item(self, key: str, item_id: str) -> ItemRecord | None:
         unit = self.units.get(key)
         rec = unit["items"].get(item_id) if unit else None
-        if rec is None:
-            return None
-        return ItemRecord(
-            item_id,
-            ItemStatus(rec["status"]),
-            list(rec.get("plan", [])),
-            dict(rec.get("checkpoint", {})),
-            rec.get("error"),
-        )
+        return ItemRecord.from_dict(item_id, rec) if rec is not None else None
 
     def unfinished_items(self, key: str) -> list[ItemRecord]:
         unit = self.units.get(key)
