@@ -75,3 +75,13 @@ class AccountLease(Protocol):
     def release(self) -> None: ...
     def __enter__(self) -> AccountLease: ...
     def __exit__(self, *exc: object) -> None: ...
+
+
+@runtime_checkable
+class StateBackend(Protocol):
+    """Where progress and leases live: files on this machine, or (later) a shared database."""
+
+    def open_store(
+        self, account: str, step: str, server: str | None, *, compact_every: int | None = None
+    ) -> ProgressStore: ...  # raises UserError when the stored progress cannot be trusted
+    def lease(self, account: str, step: str) -> AccountLease: ...
