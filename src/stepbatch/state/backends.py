@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from stepbatch.state.file_store import FileProgressStore
 from stepbatch.state.lock import AccountLock
-from stepbatch.state.progress import ProgressStore as FileProgressStore
 from stepbatch.state.store import AccountLease, ProgressStore
 
 

@@ -20,6 +20,7 @@ from filelock import FileLock, Timeout
 
 from stepbatch.errors import EXIT_LOCKED, UserError
 from stepbatch.state.fsio import atomic_write_text, safe_name
+from stepbatch.state.store import AccountLease
 
 
 class AccountBusy(UserError):
@@ -72,8 +73,11 @@ def read_holder(state_dir: Path, account: str) -> LockHolder | None:
         return None
 
 
-class AccountLock:
-    """Context manager holding the account's run lock; raises AccountBusy at once if it is taken."""
+class AccountLock(AccountLease):
+    """Context manager holding the account's run lock; raises AccountBusy at once if it is taken.
+
+    The file backend's `AccountLease`, declared as its base (a type checker then reports a missing member).
+    """
 
     def __init__(self, state_dir: Path, account: str, step: str) -> None:
         self.state_dir = Path(state_dir)

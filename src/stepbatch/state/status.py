@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from stepbatch.errors import UserError
+from stepbatch.state.file_store import FileProgressStore
 from stepbatch.state.lock import is_locked
-from stepbatch.state.progress import ProgressStore
 
 
 @dataclass
@@ -51,7 +51,7 @@ def collect_status(state_dir: Path) -> list[StoreStatus]:
         holder = is_locked(state_dir, account)
         running = holder.describe() if holder else None
         try:
-            store = ProgressStore.open_path(path, readonly=True)
+            store = FileProgressStore.open_path(path, readonly=True)
         except UserError as exc:
             result.append(
                 StoreStatus(

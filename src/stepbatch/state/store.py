@@ -3,13 +3,16 @@
 A backend is chosen where a run is wired together (`app/`); the engine sees only these Protocols.
 Today's backends: `state.file_store.FileProgressStore` (snapshot + fsynced journal, one machine) and
 `state.lock.AccountLock` (filelock). A new backend passes `tests/state/test_state_store_contract.py`
-(parametrized over every backend) and nothing else has to change.
+and `tests/state/test_state_lease_contract.py` (parametrized over every backend; a backend adds a
+factory in `tests/state/state_store_backends.py`) and nothing else has to change.
 
 The store's contract, whatever the backend:
 - Every mutation is durable when the call returns (a crash right after loses nothing it recorded).
 - Reads reflect every mutation made through the same store object, at once.
 - One writer per account × step × server at a time: the caller holds the account's lock while it writes.
 - Records come back typed (`UnitRecord`, `ItemRecord`, `RunRecord`), copies the caller may keep.
+- An open (intent/edited) item keeps its plan and checkpoint; a done item may lose them (they exist to
+  resume it), never its status or error.
 """
 
 from __future__ import annotations
