@@ -31,7 +31,7 @@ def install_kill_point(kill_at: int, torn: bool) -> None:
 
     import engine_fakes
 
-    from stepbatch.state import progress
+    from stepbatch.state import file_store, progress, recovery, snapshot
 
     count = {"n": 0}
 
@@ -59,8 +59,9 @@ def install_kill_point(kill_at: int, torn: bool) -> None:
         return original_commit(self, rec)
 
     progress.ProgressStore._commit = counted(commit)
-    progress.replace = counted(progress.replace)
-    progress.atomic_write_text = counted(progress.atomic_write_text)
+    for module in (snapshot, file_store, recovery):  # the modules that make the durable renames
+        module.replace = counted(module.replace)
+    snapshot.atomic_write_text = counted(snapshot.atomic_write_text)
     engine_fakes.Site.apply = counted(engine_fakes.Site.apply)
     engine_fakes.Site.move = counted(engine_fakes.Site.move)
 

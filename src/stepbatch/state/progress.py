@@ -7,10 +7,6 @@ DEFAULT_COMPACT_EVERY), `paths` (StorePaths, progress_path, store_name, now_iso,
 
 from __future__ import annotations
 
-import sys
-import types
-
-from stepbatch.state import file_store, recovery, snapshot
 from stepbatch.state.file_store import DEFAULT_COMPACT_EVERY, FileProgressStore
 from stepbatch.state.fsio import atomic_write_text, replace
 from stepbatch.state.paths import DEFAULT_STATE_DIR, StorePaths, now_iso, progress_path, store_name
@@ -33,21 +29,3 @@ __all__ = [
     "replace",
     "store_name",
 ]
-
-# The crash tests (tests/engine/engine_worker.py) count durable actions by replacing
-# `progress.replace` and `progress.atomic_write_text`; pass such a replacement on to the modules
-# that now make those calls, so the kill points stay where they were before the split.
-_USED_BY: dict[str, tuple[types.ModuleType, ...]] = {
-    "replace": (snapshot, file_store, recovery),
-    "atomic_write_text": (snapshot,),
-}
-
-
-class _CompatModule(types.ModuleType):
-    def __setattr__(self, name: str, value: object) -> None:
-        for module in _USED_BY.get(name, ()):
-            setattr(module, name, value)
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _CompatModule
