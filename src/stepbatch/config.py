@@ -22,12 +22,11 @@ import difflib
 import os
 import re
 import tomllib
-import typing
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stepbatch.engine.options import RunOptions
+from stepbatch.engine.options import Bound, RunOptions, greater_than, option_specs
 from stepbatch.errors import UserError
 
 CONFIG_NAME = "stepbatch.toml"
@@ -53,27 +52,28 @@ NOTIFY_KEYS: dict[str, str] = {
     "repeated_failures": "int",
     "timeout_s": "float",
 }
+NOTIFY_BOUND = greater_than(0)
 
-_NOT_NEGATIVE = {"backoff_base", "backoff_max"}  # may be 0; every other number must be > 0
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
-def _run_option_kinds() -> dict[str, str]:
-    """RunOptions field → kind (`int`, `float`, `bool`, `str`, with `?` when None is allowed)."""
-    hints = typing.get_type_hints(RunOptions)
-    kinds: dict[str, str] = {}
-    for f in fields(RunOptions):
-        if f.name == "step":
-            continue
-        hint = hints[f.name]
-        args = typing.get_args(hint)
-        optional = type(None) in args
-        base = next((a for a in args if a is not type(None)), hint) if args else hint
-        kinds[f.name] = base.__name__ + ("?" if optional else "")
-    return kinds
+@dataclass(frozen=True)
+class ConfigKey:
+    """How one key of [run] / [stepN] is checked: its kind (`int`, `path`, … with `?` when "off" is
+    allowed) and the bound a number must satisfy."""
+
+    kind: str
+    bound: Bound | None = None
 
 
-RUN_KINDS: dict[str, str] = {**_run_option_kinds(), **CLI_KEYS}
+def run_keys(options_type: type[RunOptions] = RunOptions) -> dict[str, ConfigKey]:
+    """The keys of [run] / [stepN]: the options' stepbatch.toml keys, then CLI_KEYS."""
+    keys = {
+        spec.name: ConfigKey(spec.kind.__name__ + ("?" if spec.optional else ""), spec.bound)
+        for spec in option_specs(options_type)
+        if spec.config
+    }
+    return {**keys, **{key: ConfigKey(kind) for key, kind in CLI_KEYS.items()}}
 
 
 @dataclass
@@ -91,6 +91,7 @@ class StepbatchConfig:
     run: dict[str, Any] = field(default_factory=dict)
     steps: dict[str, dict[str, Any]] = field(default_factory=dict)
     notify: NotifyConfig = field(default_factory=NotifyConfig)
+    options_type: type[RunOptions] = RunOptions  # whose options [run] / [stepN] hold
 
     def run_defaults(self, step: str) -> dict[str, Any]:
         """`[run]` overlaid by `[<step>]`: keys are RunOptions field names plus CLI_KEYS."""
@@ -103,18 +104,20 @@ class StepbatchConfig:
         """
         merged = self.run_defaults(step)
         merged.update({k: v for k, v in cli.items() if v is not None})
-        option_names = {f.name for f in fields(RunOptions)} - {"step"}
-        options = RunOptions(step=step, **{k: v for k, v in merged.items() if k in option_names})
+        option_names = {spec.name for spec in option_specs(self.options_type)}
+        options = self.options_type(step=step, **{k: v for k, v in merged.items() if k in option_names})
         extras = {k: v for k, v in merged.items() if k not in option_names}
         return options, extras
 
 
-def load_config(path: Path | None = None, cwd: Path | None = None) -> StepbatchConfig:
+def load_config(
+    path: Path | None = None, cwd: Path | None = None, *, options_type: type[RunOptions] = RunOptions
+) -> StepbatchConfig:
     """Read `path` (must exist) or `<cwd>/stepbatch.toml` (optional). Raises UserError on any problem."""
     if path is None:
         candidate = Path(cwd or Path.cwd()) / CONFIG_NAME
         if not candidate.is_file():
-            return StepbatchConfig()
+            return StepbatchConfig(options_type=options_type)
         path = candidate
     path = Path(path)
     if not path.is_file():
@@ -125,11 +128,12 @@ def load_config(path: Path | None = None, cwd: Path | None = None) -> StepbatchC
         raise UserError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:
         raise UserError(f"{path}: not valid TOML: {exc}") from None
-    return _parse(path, data)
+    return _parse(path, data, options_type)
 
 
-def _parse(path: Path, data: dict[str, Any]) -> StepbatchConfig:
-    config = StepbatchConfig(path=path)
+def _parse(path: Path, data: dict[str, Any], options_type: type[RunOptions]) -> StepbatchConfig:
+    config = StepbatchConfig(path=path, options_type=options_type)
+    keys = run_keys(options_type)
     for table, value in data.items():
         if table not in ("run", "notify", *STEPS):
             raise UserError(_unknown(path, None, table, ["run", "notify", *STEPS], what="table"))
@@ -138,18 +142,20 @@ def _parse(path: Path, data: dict[str, Any]) -> StepbatchConfig:
         if table == "notify":
             config.notify = _parse_notify(path, value)
         elif table == "run":
-            config.run = _parse_run_table(path, table, value)
+            config.run = _parse_run_table(path, table, value, keys)
         else:
-            config.steps[table] = _parse_run_table(path, table, value)
+            config.steps[table] = _parse_run_table(path, table, value, keys)
     return config
 
 
-def _parse_run_table(path: Path, table: str, values: dict[str, Any]) -> dict[str, Any]:
+def _parse_run_table(
+    path: Path, table: str, values: dict[str, Any], keys: dict[str, ConfigKey]
+) -> dict[str, Any]:
     parsed: dict[str, Any] = {}
     for key, value in values.items():
-        if key not in RUN_KINDS:
-            raise UserError(_unknown(path, table, key, list(RUN_KINDS)))
-        parsed[key] = _check_value(path, table, key, value, RUN_KINDS[key])
+        if key not in keys:
+            raise UserError(_unknown(path, table, key, list(keys)))
+        parsed[key] = _check_value(path, table, key, value, keys[key].kind, keys[key].bound)
     return parsed
 
 
@@ -164,11 +170,12 @@ def _parse_notify(path: Path, values: dict[str, Any]) -> NotifyConfig:
                 raise UserError(_expected(path, "notify", key, "a list of strings", value))
             notify.urls = [_expand_env(path, u) for u in urls]
         else:
-            setattr(notify, key, _check_value(path, "notify", key, value, NOTIFY_KEYS[key]))
+            checked = _check_value(path, "notify", key, value, NOTIFY_KEYS[key], NOTIFY_BOUND)
+            setattr(notify, key, checked)
     return notify
 
 
-def _check_value(path: Path, table: str, key: str, value: Any, kind: str) -> Any:
+def _check_value(path: Path, table: str, key: str, value: Any, kind: str, bound: Bound | None) -> Any:
     optional = kind.endswith("?")
     kind = kind.rstrip("?")
     if optional and isinstance(value, str) and value.strip().lower() == OFF:
@@ -185,9 +192,8 @@ def _check_value(path: Path, table: str, key: str, value: Any, kind: str) -> Any
     if isinstance(value, bool) or not isinstance(value, number_types):
         expected = "an integer" if kind == "int" else "a number"
         raise UserError(_expected(path, table, key, expected + (' or "off"' if optional else ""), value))
-    if value < 0 or (value == 0 and key not in _NOT_NEGATIVE):
-        bound = ">= 0" if key in _NOT_NEGATIVE else "> 0"
-        raise UserError(f"{path}: [{table}] {key} must be {bound}, got {value}")
+    if bound is not None and not bound.allows(value):
+        raise UserError(f"{path}: [{table}] {key} must be {bound.symbol}, got {value}")
     return float(value) if kind == "float" else value
 
 

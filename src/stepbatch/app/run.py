@@ -8,7 +8,7 @@ import subprocess
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlparse
@@ -25,7 +25,7 @@ from stepbatch.app.preflight import (
 from stepbatch.app.processors import build_processor, check_step
 from stepbatch.app.progress import ProgressDisplay
 from stepbatch.config import NotifyConfig
-from stepbatch.engine.options import RunOptions
+from stepbatch.engine.options import OptionSpec, RunOptions, option_specs
 from stepbatch.errors import EXIT_OK, EXIT_PROBLEMS, EXIT_UNUSABLE, UserError
 from stepbatch.text import plural
 from stepbatch.workbook import Workbook, load_workbook
@@ -61,25 +61,20 @@ class RunRequest:
 
 
 def check_options(options: RunOptions) -> None:
-    """One-line errors for option values that cannot work."""
-    positive = {
-        "batch_size": "--batch-size",
-        "max_attempts": "--max-attempts",
-        "restart_above_mb": "--restart-above-mb",
-        "restart_every_items": "--restart-every-items",
-        "max_products": "--max-products",
-        "max_products_per_code": "--max-products-per-code",
-        "item_timeout": "--item-timeout",
-    }
-    for name, flag in positive.items():
-        value = getattr(options, name)
-        if value is not None and value <= 0:
-            raise UserError(f"{flag} must be greater than 0, got {value:g}")
-    if options.translate_all and options.step != "step3":
-        raise UserError(
-            f"--translate-all (translate_all in stepbatch.toml) is for step3 only, not {options.step}; "
-            "put it under [step3]"
-        )
+    """One-line errors for option values that cannot work: the first bound broken (options that cannot
+    be None first, as before), then an option given for a step it is not for."""
+    specs = option_specs(type(options))
+    for spec in sorted(specs, key=lambda s: s.optional):
+        value = getattr(options, spec.name)
+        if spec.bound is not None and value is not None and not spec.bound.allows(value):
+            raise UserError(f"{spec.label} must be {spec.bound.words}, got {value:g}")
+    for spec in specs:
+        value = getattr(options, spec.name)
+        if spec.step_only and value != spec.default and options.step != spec.step_only:
+            raise UserError(
+                f"{spec.label} ({spec.name} in stepbatch.toml) is for {spec.step_only} only, "
+                f"not {options.step}; put it under [{spec.step_only}]"
+            )
 
 
 def probe_base_url(base_url: str) -> None:
@@ -206,8 +201,12 @@ def run_one(req: RunRequest, *, out: TextIO | None = None, live: bool | None = N
 
 def with_flags(hint: str, options: RunOptions) -> str:
     """The resume command keeps the flags that change what runs (`… --skip-invalid …`)."""
-    flags = {"--skip-invalid": options.skip_invalid, "--translate-all": options.translate_all}
-    shown = [flag for flag, on in flags.items() if on]
+    shown = [
+        arg
+        for spec in option_specs(type(options))
+        if spec.resume
+        for arg in spec.command_line(getattr(options, spec.name))
+    ]
     if not shown:
         return hint
     head, dots = (hint[:-2], " …") if hint.endswith(" …") else (hint, "")
@@ -256,48 +255,24 @@ class AccountResult:
 
 
 def child_command(req: RunRequest, account: str, summary_json: Path) -> list[str]:
-    """`stepbatch run … --account X` for one account, every setting spelled out."""
-    o = req.options
-    cmd = [
-        sys.executable,
-        "-m",
-        "stepbatch",
-        "run",
-        req.step,
-        "--workbook",
-        str(req.workbook),
-        "--account",
-        account,
-        "--base-url",
-        req.base_url,
-        "--state-dir",
-        str(req.state_dir),
-        "--batch-size",
-        str(o.batch_size),
-        "--max-attempts",
-        str(o.max_attempts),
-        "--browser",
-        req.browser,
-        "--summary-json",
-        str(summary_json),
-    ]
-    optional = {
-        "--server": req.server,
-        "--restart-above-mb": o.restart_above_mb,
-        "--restart-every-items": o.restart_every_items,
-        "--max-products": o.max_products,
-        "--max-products-per-code": o.max_products_per_code,
-        "--item-timeout": o.item_timeout,
-        "--chrome-binary": req.chrome_binary,
-        "--processor": req.processor,
-    }
-    for flag, value in optional.items():
-        if value is not None:
-            cmd += [flag, str(value)]
-    flags = {"--new-cycle": o.new_cycle, "--skip-invalid": o.skip_invalid, "--translate-all": o.translate_all}
-    cmd += [flag for flag, on in flags.items() if on]
-    if req.headed:
-        cmd.append("--headed")
+    """`stepbatch run … --account X` for one account, every setting spelled out (every option value
+    that is not None, every switch that is on; in the order of the hand-written list it replaced)."""
+    specs = option_specs(type(req.options))
+    values = [s for s in specs if s.kind is not bool and not s.optional]
+    optional_values = [s for s in specs if s.kind is not bool and s.optional]
+    switches = [s for s in specs if s.kind is bool]
+
+    def spelled(group: list[OptionSpec]) -> list[str]:
+        return [arg for spec in group for arg in spec.command_line(getattr(req.options, spec.name))]
+
+    cmd = [sys.executable, "-m", "stepbatch", "run", req.step, "--workbook", str(req.workbook)]
+    cmd += ["--account", account, "--base-url", req.base_url, "--state-dir", str(req.state_dir)]
+    cmd += [*spelled(values), "--browser", req.browser, "--summary-json", str(summary_json)]
+    cmd += ["--server", req.server] if req.server is not None else []
+    cmd += spelled(optional_values)
+    extra = {"--chrome-binary": req.chrome_binary, "--processor": req.processor}
+    cmd += [arg for flag, value in extra.items() if value is not None for arg in (flag, str(value))]
+    cmd += spelled(switches) + (["--headed"] if req.headed else [])
     return cmd
 
 
@@ -372,4 +347,4 @@ def format_account_table(results: list[AccountResult]) -> str:
 
 
 def option_field_names() -> set[str]:
-    return {f.name for f in fields(RunOptions)} - {"step"}
+    return {spec.name for spec in option_specs()}

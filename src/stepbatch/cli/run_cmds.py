@@ -2,17 +2,57 @@
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import typer
 
+from stepbatch.engine.options import RunOptions, option_specs
 from stepbatch.errors import UserError
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the app."""
-    app.command(name="run")(run)
+    app.command(name="run")(run_command())
     app.command(name="demo")(demo)
+
+
+def run_command(options_type: type[RunOptions] = RunOptions) -> Callable[..., None]:
+    """`run` with one command-line option per flag of `options_type`, after --base-url."""
+
+    def command(**kwargs: Any) -> None:
+        run(**kwargs, options_type=options_type)
+
+    command.__doc__ = run.__doc__
+    command.__signature__ = _run_signature(options_type)  # type: ignore[attr-defined]
+    return command
+
+
+def _run_signature(options_type: type[RunOptions]) -> inspect.Signature:
+    own = inspect.signature(run, eval_str=True)
+    plain = [p for p in own.parameters.values() if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD]
+    at = next(i for i, p in enumerate(plain) if p.name == "base_url") + 1
+    return own.replace(parameters=[*plain[:at], *_option_parameters(options_type), *plain[at:]])
+
+
+def _option_parameters(options_type: type[RunOptions]) -> list[inspect.Parameter]:
+    """Switches default to False, values to None (not given: stepbatch.toml or the field's default)."""
+    parameters = []
+    for spec in option_specs(options_type):
+        if spec.flag is None:
+            continue
+        switch = spec.kind is bool
+        parameters.append(
+            inspect.Parameter(
+                spec.name,
+                inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                default=typer.Option(False if switch else None, spec.flag, help=spec.help),
+                annotation=bool if switch else spec.kind | None,
+            )
+        )
+    return parameters
 
 
 def run(
@@ -27,24 +67,7 @@ def run(
     parallel: int = typer.Option(1, "--parallel", help="with --accounts all: accounts run at once"),
     server: str | None = typer.Option(None, "--server", "-s", help="only this final_group (e.g. 서버2-1)"),
     base_url: str | None = typer.Option(None, "--base-url", help="site URL (default: the real Percenty)"),
-    batch_size: int | None = typer.Option(None, "--batch-size", help="provider codes per browser (5)"),
-    restart_above_mb: float | None = typer.Option(None, "--restart-above-mb", help="recycle above this MB"),
-    restart_every_items: int | None = typer.Option(
-        None, "--restart-every-items", help="recycle every N items"
-    ),
-    max_attempts: int | None = typer.Option(
-        None, "--max-attempts", help="failed tries in a row per code (3)"
-    ),
-    max_products: int | None = typer.Option(None, "--max-products", help="stop after N products"),
-    max_products_per_code: int | None = typer.Option(None, "--max-products-per-code", help="off by default"),
-    item_timeout: float | None = typer.Option(None, "--item-timeout", help="watchdog per product, seconds"),
-    new_cycle: bool = typer.Option(False, "--new-cycle", help="start again after a completed cycle"),
-    skip_invalid: bool = typer.Option(
-        False, "--skip-invalid", help="run the clean rows; list (never guess) the rows with errors"
-    ),
-    translate_all: bool = typer.Option(
-        False, "--translate-all", help="step3: press translate on every named image (no OCR gate)"
-    ),
+    # here: the options of RunOptions (see run_command)
     headed: bool = typer.Option(False, "--headed", help="show the browser window"),
     chrome_binary: Path | None = typer.Option(None, "--chrome-binary", help="Chrome/Chromium executable"),
     browser: str | None = typer.Option(None, "--browser", help="playwright (default) or selenium"),
@@ -54,22 +77,16 @@ def run(
     ),
     config: Path | None = typer.Option(None, "--config", help="stepbatch.toml (default: ./stepbatch.toml)"),
     summary_json: Path | None = typer.Option(None, "--summary-json", hidden=True),
+    *,
+    options_type: type[RunOptions] = RunOptions,
+    **run_options: Any,
 ) -> None:
     """Run step2 or step3 for one account (or --accounts all) in crash-safe batches."""
     from stepbatch.app.run import DEFAULT_BASE_URL, DEFAULT_STATE_DIR, RunRequest, run_all, run_one
     from stepbatch.config import load_config
 
-    cli = {
-        "batch_size": batch_size,
-        "restart_above_mb": restart_above_mb,
-        "restart_every_items": restart_every_items,
-        "max_attempts": max_attempts,
-        "max_products": max_products,
-        "max_products_per_code": max_products_per_code,
-        "item_timeout": item_timeout,
-        "new_cycle": new_cycle or None,
-        "skip_invalid": skip_invalid or None,
-        "translate_all": translate_all or None,
+    cli = {name: None if value is False else value for name, value in run_options.items()}  # off: not given
+    cli |= {
         "workbook": workbook,
         "account": account,
         "server": server,
@@ -79,7 +96,7 @@ def run(
         "browser": browser,
         "chrome_binary": chrome_binary,
     }
-    settings = load_config(config)
+    settings = load_config(config, options_type=options_type)
     options, extras = settings.resolve(step, cli)
     if extras.get("workbook") is None:
         raise UserError("--workbook is required (or `workbook` in stepbatch.toml)")
