@@ -52,6 +52,16 @@ def test_the_child_command_of_accounts_all_spells_both_flags() -> None:
     assert "--skip-invalid" not in plain and "--translate-all" not in plain
 
 
+def test_the_children_of_accounts_all_read_the_parents_config_file(tmp_path: Path) -> None:
+    # An option left "off" there (item_timeout) and the config-only backoff exist only in that file.
+    config = tmp_path / "other.toml"
+    req = RunRequest(step="step3", workbook=Path("w.xlsx"), config=config)
+    cmd = child_command(req, "a@example.com", Path("s.json"))
+    assert cmd[cmd.index("--config") + 1] == str(config.resolve())
+    plain = child_command(RunRequest(step="step3", workbook=Path("w.xlsx")), "a@example.com", Path("s.json"))
+    assert "--config" not in plain
+
+
 def test_the_step3_processor_gets_translate_all(monkeypatch) -> None:
     made: list[dict] = []
 

@@ -55,6 +55,7 @@ class RunRequest:
     processor: str | None = None  # plugin `package.module:Class`
     summary_json: Path | None = None  # where a child process leaves its summary (--accounts all)
     notify: NotifyConfig | None = None  # [notify] of stepbatch.toml (STEPBATCH_NOTIFY wins)
+    config: Path | None = None  # --config given: the children of --accounts all read the same file
 
 
 # --- checks -------------------------------------------------------------------------------------------
@@ -273,6 +274,8 @@ def child_command(req: RunRequest, account: str, summary_json: Path) -> list[str
     extra = {"--chrome-binary": req.chrome_binary, "--processor": req.processor}
     cmd += [arg for flag, value in extra.items() if value is not None for arg in (flag, str(value))]
     cmd += spelled(switches) + (["--headed"] if req.headed else [])
+    # Options left "off" and the config-only ones (backoff) must come from the same file as the parent's.
+    cmd += ["--config", str(Path(req.config).resolve())] if req.config is not None else []
     return cmd
 
 

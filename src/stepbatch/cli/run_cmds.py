@@ -120,6 +120,7 @@ def run(
         processor=processor,
         summary_json=summary_json,
         notify=settings.notify,
+        config=config,
     )
     code = run_all(req) if req.all_accounts else run_one(req)
     raise typer.Exit(code)
