@@ -4,22 +4,34 @@ from __future__ import annotations
 
 import io
 import json
-import re
 import statistics
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from openpyxl import load_workbook as load_xlsx
 
+from _docs import BENCHMARKS_MD, replace_subsection
 from stepbatch.app.run import RunRequest, run_one
 from stepbatch.engine.options import RunOptions
 from stepbatch.simulator.faults import Faults
-from stepbatch.simulator.server import SimulatorServer
+from stepbatch.simulator.testing import Sim, running_simulator
 from stepbatch.simulator.verify import verify
-from stepbatch.workbook import Workbook, load_workbook, write_sample_workbook
+from stepbatch.workbook import write_sample_workbook
+
+__all__ = [
+    "BENCHMARKS_MD",
+    "COMMAND_HEADERS",
+    "SECTION",
+    "Sim",
+    "bench_workbook",
+    "median",
+    "run_step",
+    "simulator",
+    "table",
+    "write_section",
+]
 
 COMMAND_HEADERS = (
     "image_delete",
@@ -31,7 +43,6 @@ COMMAND_HEADERS = (
     "thumbnail_translate",
     "optionimage_translate",
 )
-BENCHMARKS_MD = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 SECTION = "## Step runs"
 
 
@@ -60,22 +71,11 @@ def bench_workbook(
     return path
 
 
-@dataclass
-class Sim:
-    url: str
-    db_path: Path
-    workbook: Path
-    book: Workbook
-
-
 @contextmanager
 def simulator(folder: Path, workbook: Path, faults: Faults, per_code: int) -> Iterator[Sim]:
-    book = load_workbook(workbook)
-    codes = {u.provider_code for a in book.accounts for s in ("step2", "step3") for u in book.units(a, s)}
-    with SimulatorServer(
-        folder / "sim.db", workbook, faults=faults, counts=dict.fromkeys(codes, per_code)
-    ) as s:
-        yield Sim(s.url, s.db_path, workbook, book)
+    """The simulator over `workbook` with `per_code` products a code (`running_simulator`)."""
+    with running_simulator(folder, workbook, faults, per_code=per_code) as sim:
+        yield sim
 
 
 def run_step(sim: Sim, step: str, state: Path, **options: object) -> dict:
@@ -111,21 +111,7 @@ def median(values: list[float]) -> float:
 
 def write_section(part: str, body: str) -> None:
     """Replace `### <part>` inside `## Step runs` of docs/benchmarks.md (other sections untouched)."""
-    text = BENCHMARKS_MD.read_text(encoding="utf-8") if BENCHMARKS_MD.exists() else "# Benchmarks\n"
-    if SECTION not in text:
-        text = text.rstrip() + f"\n\n{SECTION}\n"
-    start = text.index(SECTION)
-    nxt = re.search(r"^## ", text[start + len(SECTION) :], flags=re.M)
-    end = start + len(SECTION) + nxt.start() if nxt else len(text)
-    section = text[start:end]
-    block = f"### {part}\n{body.strip()}\n"
-    pattern = re.compile(rf"^### {re.escape(part)}\n.*?(?=^### |\Z)", flags=re.S | re.M)
-    section = (
-        pattern.sub(lambda _: block + "\n", section)
-        if pattern.search(section)
-        else (section.rstrip() + "\n\n" + block + "\n")
-    )
-    BENCHMARKS_MD.write_text(text[:start] + section.rstrip() + "\n\n" + text[end:].lstrip(), encoding="utf-8")
+    replace_subsection(SECTION, part, body, BENCHMARKS_MD)
 
 
 def table(headers: list[str], rows: list[list[object]]) -> str:

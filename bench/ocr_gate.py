@@ -29,11 +29,12 @@ from pathlib import Path
 
 from packaging.requirements import Requirement
 
+from _docs import BENCHMARKS_MD, replace_section
 from stepbatch.simulator.textimages import LARGE_TEXT, SMALL_TEXT, TEXT_KINDS, PictureSpec, cached_png
 from stepbatch.vision import chinese_text as ct
 
 ROOT = Path(__file__).resolve().parent.parent
-DOC = ROOT / "docs" / "benchmarks.md"
+DOC = BENCHMARKS_MD
 SECTION = "## OCR gate (bench/ocr_gate.py)"
 MEDIUM_TEXT = 0.05  # text height / side splitting "small" from "large"
 RULES = {
@@ -270,18 +271,8 @@ def render(items: list[Item], rows: list[list[str]], notes: list[str], command: 
 
 
 def write_section(text: str) -> None:
-    """Replace (or append) our section only; other people own the other sections."""
-    current = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n\n"
-    lines = current.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.strip() == SECTION), None)
-    if start is None:
-        new = current.rstrip("\n") + "\n\n" + text
-    else:
-        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-        new = "".join(lines[:start]) + text + ("\n" if end < len(lines) else "") + "".join(lines[end:])
-    tmp = DOC.with_suffix(".md.tmp-ocr-gate")
-    tmp.write_text(new, encoding="utf-8")
-    os.replace(tmp, DOC)
+    """Replace (or append) our section only; other engineers own the other sections."""
+    replace_section(SECTION, text, DOC, tmp_tag="ocr-gate")
 
 
 def main() -> int:

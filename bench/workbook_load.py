@@ -17,10 +17,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from _docs import BENCHMARKS_MD, replace_section
 from stepbatch.workbook import load_workbook, write_sample_workbook
 
 ROOT = Path(__file__).resolve().parent.parent
-DOC = ROOT / "docs" / "benchmarks.md"
+DOC = BENCHMARKS_MD
 SECTION = "## Workbook load"
 ACCOUNTS, CODES = 4, 25_000
 TARGET_S, TARGET_RATIO = 2.0, 5.0
@@ -108,17 +109,7 @@ def render(
 
 def write_section(text: str) -> None:
     """Replace (or append) our section only; other engineers own the other sections."""
-    current = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n\n"
-    lines = current.splitlines(keepends=True)
-    start = next((i for i, line in enumerate(lines) if line.strip() == SECTION), None)
-    if start is None:
-        new = current.rstrip("\n") + "\n\n" + text
-    else:
-        end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-        new = "".join(lines[:start]) + text + ("\n" if end < len(lines) else "") + "".join(lines[end:])
-    tmp = DOC.with_suffix(".md.tmp-workbook")
-    tmp.write_text(new, encoding="utf-8")
-    os.replace(tmp, DOC)
+    replace_section(SECTION, text, DOC, tmp_tag="workbook")
 
 
 def main() -> int:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import time
-
 import psutil
+
+from stepbatch.simulator.testing import poll_until
 
 
 def alive(pids: list[int]) -> list[int]:
@@ -20,9 +20,5 @@ def alive(pids: list[int]) -> list[int]:
 
 
 def wait_until(condition, timeout_s: float = 30.0, interval_s: float = 0.05) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(interval_s)  # polling a condition (process table / file), with a deadline
-    return bool(condition())
+    """Whether `condition` became true within `timeout_s` (the caller asserts, after its cleanup)."""
+    return bool(poll_until(condition, timeout_s, interval_s))

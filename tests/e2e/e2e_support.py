@@ -6,33 +6,26 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from stepbatch.app.run import RunRequest
 from stepbatch.engine.options import RunOptions
 from stepbatch.simulator.faults import Faults
-from stepbatch.simulator.server import SimulatorServer
-from stepbatch.simulator.testing import query
-from stepbatch.workbook import Workbook, load_workbook, write_sample_workbook
+from stepbatch.simulator.testing import Sim, query, running_simulator
+from stepbatch.simulator.testing import simulator as simulator_server
+from stepbatch.workbook import write_sample_workbook
 
-
-@dataclass
-class Sim:
-    url: str
-    db_path: Path
-    workbook: Path
-    book: Workbook
-
-    def set_credits(self, credits: int) -> None:
-        query(self.db_path, "UPDATE accounts SET credits=?", credits)
+__all__ = ["Sim", "query", "request", "run_command", "serve", "simulator", "small_workbook", "stepbatch_cli"]
 
 
 @contextmanager
 def serve(
     db_path: Path, workbook: Path, faults: Faults | None = None, counts: dict[str, int] | None = None
 ) -> Iterator[str]:
-    with SimulatorServer(db_path, workbook, faults=faults or Faults(), counts=counts) as server:
+    server = simulator_server(
+        db_path.parent, workbook, faults or Faults(), counts=counts, db_name=db_path.name
+    )
+    with server:
         yield server.url
 
 
@@ -44,12 +37,10 @@ def small_workbook(folder: Path, codes: int = 4, seed: int = 5) -> Path:
 def simulator(
     folder: Path, *, faults: Faults | None = None, per_code: int = 2, codes: int = 4, seed: int = 5
 ) -> Iterator[Sim]:
+    """The sample workbook `small_workbook` served with `per_code` products a code."""
     workbook = small_workbook(folder, codes=codes, seed=seed)
-    book = load_workbook(workbook)
-    all_codes = {u.provider_code for a in book.accounts for s in ("step2", "step3") for u in book.units(a, s)}
-    db_path = folder / "sim.db"
-    with serve(db_path, workbook, faults or Faults(translate_ms=30), {c: per_code for c in all_codes}) as url:
-        yield Sim(url, db_path, workbook, book)
+    with running_simulator(folder, workbook, faults or Faults(translate_ms=30), per_code=per_code) as sim:
+        yield sim
 
 
 def request(sim: Sim, step: str, state_dir: Path, *, gate: bool = False, **options) -> RunRequest:

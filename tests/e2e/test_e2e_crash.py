@@ -7,7 +7,6 @@ import os
 import signal
 import sqlite3
 import subprocess
-import time
 from pathlib import Path
 
 import psutil
@@ -16,7 +15,10 @@ from e2e_support import Sim, run_command, simulator
 
 from stepbatch.browser.orphans import read_record, record_path
 from stepbatch.simulator.faults import Faults
+from stepbatch.simulator.testing import wait_until
 from stepbatch.simulator.verify import verify
+
+WAIT_S = 120.0  # a run in another process, on a shared machine
 
 pytestmark = pytest.mark.browser
 
@@ -32,16 +34,6 @@ def start_runner(
     return subprocess.Popen(
         cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, encoding="utf-8"
     )
-
-
-def wait_until(predicate, timeout: float = 120.0, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)  # polling files/DB written by another process: nothing to block on
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def audit_ops(db_path: Path) -> list[tuple[str, str]]:
@@ -80,7 +72,7 @@ def test_sigkill_mid_product_then_resume_repeats_nothing(tmp_path: Path):
                     and len([e for e in edited if e == edited[-1]]) >= 1
                 )
 
-            wait_until(mid_product, what="a product in the middle of its edits")
+            wait_until(mid_product, WAIT_S, what="a product in the middle of its edits")
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait(timeout=30)
         finally:
@@ -99,10 +91,11 @@ def test_chromium_killed_mid_run_is_restarted(tmp_path: Path):
         proc = start_runner(sim, state)
         nickname = sim.book.accounts[0].nickname
         try:
-            wait_until(
-                lambda: any(op == "group_move" for _, op in audit_ops(sim.db_path)), what="a first move"
+            moved = lambda: any(op == "group_move" for _, op in audit_ops(sim.db_path))  # noqa: E731
+            wait_until(moved, WAIT_S, what="a first move")
+            record = wait_until(
+                lambda: read_record(record_path(state, nickname)), WAIT_S, what="the browser record"
             )
-            record = wait_until(lambda: read_record(record_path(state, nickname)), what="the browser record")
             root = record.procs[0].pid
             psutil.Process(root).kill()
             code, out = finish(proc)
@@ -120,7 +113,7 @@ def test_second_run_of_a_busy_account_exits_3(tmp_path: Path):
         state = tmp_path / "state"
         first = start_runner(sim, state)
         try:
-            wait_until(lambda: list(state.glob("locks/*.json")), what="the first run's lock")
+            wait_until(lambda: list(state.glob("locks/*.json")), WAIT_S, what="the first run's lock")
             second = start_runner(sim, state)
             code, out = finish(second, timeout=120)
             assert code == 3, out

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -15,20 +14,13 @@ from engine_fakes import FakeFactory, Site, SiteProcessor, check_exactly_once, m
 
 from stepbatch.engine.options import RunOptions
 from stepbatch.engine.runner import run_account
+from stepbatch.simulator.testing import wait_until
 from stepbatch.state.lock import AccountBusy, AccountLock, is_locked, read_holder
 from stepbatch.state.progress import ProgressStore
 
 WORKER = Path(__file__).with_name("engine_worker.py")
 PY = sys.executable
 ENV = {**os.environ, "PYTHONUTF8": "1"}
-
-
-def wait_for(condition, timeout: float = 60.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.005)
 
 
 def worker(state_dir: Path, site_db: Path, units: int, *extra: str) -> subprocess.Popen:
@@ -57,7 +49,11 @@ def test_sigint_stops_safely_and_prints_how_to_resume(tmp_path: Path) -> None:
     site.populate({f"X{i:02d}": 4 for i in range(6)})
     proc = worker(state_dir, site.path, 6, "--slow")
     try:
-        wait_for(lambda: site.audit_count() >= 5 or proc.poll() is not None, what="the run to start editing")
+        wait_until(
+            lambda: site.audit_count() >= 5 or proc.poll() is not None,
+            interval=0.005,
+            what="the run to start editing",
+        )
         assert proc.poll() is None
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)

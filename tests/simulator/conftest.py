@@ -9,7 +9,6 @@ import pytest
 
 from stepbatch.simulator import testing
 from stepbatch.simulator.faults import Faults
-from stepbatch.simulator.server import SimulatorServer
 from stepbatch.workbook import load_workbook
 from stepbatch.workbook.models import Account
 
@@ -25,17 +24,17 @@ def sim_account(sim_workbook: Path) -> Account:
 
 
 @pytest.fixture
-def sim(tmp_path: Path, sim_workbook: Path) -> Iterator[SimulatorServer]:
-    """A simulator with no faults over a fresh database."""
-    with testing.simulator(tmp_path, sim_workbook) as server:
-        yield server
+def sim(tmp_path: Path, sim_workbook: Path) -> Iterator[testing.Sim]:
+    """A simulator with no faults over a fresh database (the same `Sim` as the e2e tests' `sim`)."""
+    with testing.running_simulator(tmp_path, sim_workbook) as running:
+        yield running
 
 
 @pytest.fixture
-def fast_sim(tmp_path: Path, sim_workbook: Path) -> Iterator[SimulatorServer]:
+def fast_sim(tmp_path: Path, sim_workbook: Path) -> Iterator[testing.Sim]:
     """A simulator whose translations answer at once (for API-driven tests)."""
-    with testing.simulator(tmp_path, sim_workbook, faults=Faults(translate_ms=0)) as server:
-        yield server
+    with testing.running_simulator(tmp_path, sim_workbook, Faults(translate_ms=0)) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

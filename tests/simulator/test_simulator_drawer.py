@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import time
 from pathlib import Path
 
 import pytest
@@ -119,9 +118,7 @@ def test_drawer_tabs_bulk_edit_and_translation(page, sim, sim_account) -> None:
         {"target": "detail", "position": k + 1, "image": detail[k]["orig"], "had_text": True},
     )
     button.click()  # a second press costs a credit again (as every press does) and translates nothing
-    deadline = time.monotonic() + 10
-    while len(audit(sim.db_path)) < 4 and time.monotonic() < deadline:
-        page.wait_for_timeout(50)  # the server's answer, polled from its database
+    testing.poll_until(lambda: len(audit(sim.db_path)) >= 4, timeout=10)  # the server's answer, in its db
     assert len(audit(sim.db_path)) == 4
     assert audit(sim.db_path)[-1][2]["had_text"] is False
     page.wait_for_function("b => !b.classList.contains('ant-btn-loading')", arg=button.element_handle())

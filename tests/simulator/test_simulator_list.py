@@ -60,6 +60,16 @@ def _wait_total(page, n: int) -> None:
     )
 
 
+# Scroll the virtual list's holder by three rows and resolve once the holder's scroll event was handled
+# (the list re-renders its window in its own, earlier registered, listener); false at the list's end.
+SCROLL_ONE_STEP = """h => new Promise(resolve => {
+    const top = h.scrollTop;
+    h.scrollTop += 96;
+    if (h.scrollTop === top) { resolve(false); return; }
+    h.addEventListener("scroll", () => resolve(true), {once: true});
+})"""
+
+
 def pick_group_filter(page, name: str) -> None:
     """Open the group filter, scroll its virtual list until `name` is rendered, pick it."""
     option = page.locator(f"{OPEN_DROPDOWN} .ant-select-item-option[title='{name}']")
@@ -67,10 +77,8 @@ def pick_group_filter(page, name: str) -> None:
         page.locator(GROUP_FILTER).click()
         holder = page.locator(f"{OPEN_DROPDOWN} .rc-virtual-list-holder")
         for _ in range(40):
-            if option.count():
+            if option.count() or not holder.evaluate(SCROLL_ONE_STEP):
                 break
-            holder.evaluate("h => { h.scrollTop += 96; }")
-            page.wait_for_timeout(50)  # the window re-renders on the holder's scroll event
         option.evaluate("o => o.scrollIntoView({block: 'nearest'})")
         page.wait_for_function(
             "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r))) .then(() => true)"

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
+from stepbatch.contracts.events import Event
 from stepbatch.text import plural
 
 
@@ -39,40 +40,44 @@ class ProgressModel:
     last_event_t: float = 0.0
 
     def apply(self, rec: dict[str, Any]) -> None:
-        event = rec.get("event")
         self.last_event_t = float(rec.get("t", self.last_event_t) or 0.0)
-        if event == "run_started":
-            self.units_total = int(rec.get("units_total") or 0)
-            self.units_remaining_at_start = int(rec.get("units_remaining") or 0)
-            self.batches = int(rec.get("batches") or 0)
-            self.label = f"{rec.get('account', '')} {rec.get('step', '')} {rec.get('server') or ''}".strip()
-        elif event == "batch_started":
-            self.batch = int(rec.get("batch") or 0)
-            self.batches = int(rec.get("batches") or self.batches)
-        elif event == "browser_started":
-            self.browser_starts += 1
-        elif event == "memory":
-            self.browser_mb = rec.get("mb")
-        elif event == "unit_started":
-            self.current_unit = rec.get("unit")
-            self.current_total = None
-        elif event == "unit_finished":
-            if rec.get("status") in ("done", "failed"):
-                self.units_finished += 1
-            if rec.get("status") == "failed":
-                self.units_failed += 1
-            self.current_total = rec.get("total_found")
-        elif event == "item":
-            if rec.get("status") == "done":
-                self.items_done += 1
-            elif rec.get("status") == "failed":
-                self.items_failed += 1
-        elif event == "retry":
-            self.retries += 1
-        elif event == "note" and rec.get("kind") == "clamp":
-            self.warnings += 1
-        elif event == "run_finished":
-            self.outcome = rec.get("outcome")
+        match Event.parse(rec.get("event")):
+            case Event.RUN_STARTED:
+                self.units_total = int(rec.get("units_total") or 0)
+                self.units_remaining_at_start = int(rec.get("units_remaining") or 0)
+                self.batches = int(rec.get("batches") or 0)
+                where = f"{rec.get('account', '')} {rec.get('step', '')} {rec.get('server') or ''}"
+                self.label = where.strip()
+            case Event.BATCH_STARTED:
+                self.batch = int(rec.get("batch") or 0)
+                self.batches = int(rec.get("batches") or self.batches)
+            case Event.BROWSER_STARTED:
+                self.browser_starts += 1
+            case Event.MEMORY:
+                self.browser_mb = rec.get("mb")
+            case Event.UNIT_STARTED:
+                self.current_unit = rec.get("unit")
+                self.current_total = None
+            case Event.UNIT_FINISHED:
+                self._unit_finished(rec)
+            case Event.ITEM:
+                if rec.get("status") == "done":
+                    self.items_done += 1
+                elif rec.get("status") == "failed":
+                    self.items_failed += 1
+            case Event.RETRY:
+                self.retries += 1
+            case Event.NOTE if rec.get("kind") == "clamp":
+                self.warnings += 1
+            case Event.RUN_FINISHED:
+                self.outcome = rec.get("outcome")
+
+    def _unit_finished(self, rec: dict[str, Any]) -> None:
+        if rec.get("status") in ("done", "failed"):
+            self.units_finished += 1
+        if rec.get("status") == "failed":
+            self.units_failed += 1
+        self.current_total = rec.get("total_found")
 
     @property
     def units_done_total(self) -> int:
@@ -112,7 +117,17 @@ def _fmt_duration(seconds: float) -> str:
 class ProgressDisplay:
     """An engine event listener. Use as a context manager around the run."""
 
-    PLAIN_EVENTS = ("run_started", "batch_started", "unit_finished", "retry", "error", "stop", "run_finished")
+    PLAIN_EVENTS = frozenset(
+        {
+            Event.RUN_STARTED,
+            Event.BATCH_STARTED,
+            Event.UNIT_FINISHED,
+            Event.RETRY,
+            Event.ERROR,
+            Event.STOP,
+            Event.RUN_FINISHED,
+        }
+    )
 
     def __init__(self, stream: TextIO | None = None, *, live: bool | None = None) -> None:
         self.stream = stream or sys.stdout
@@ -126,25 +141,25 @@ class ProgressDisplay:
             self.model.apply(rec)
             if self._live is not None:
                 self._live.update(self._render())
-            elif rec.get("event") in self.PLAIN_EVENTS:
+            elif Event.parse(rec.get("event")) in self.PLAIN_EVENTS:
                 self.stream.write(self._plain(rec) + "\n")
                 self.stream.flush()
 
     def _plain(self, rec: dict[str, Any]) -> str:
-        event = rec.get("event")
-        if event == "unit_finished":
-            return (
-                f"[{rec.get('t', 0):8.1f}s] {rec.get('unit')}: {rec.get('status')} "
-                f"({plural(rec.get('items_done', 0), 'product')}) | {self.model.line()}"
-            )
-        if event in ("retry", "error"):
-            what = f"{rec.get('error_class')} {rec.get('message')}"
-            return f"[{rec.get('t', 0):8.1f}s] {event} {rec.get('unit')}: {what}"
-        if event == "stop":
-            return f"[{rec.get('t', 0):8.1f}s] stop: {rec.get('reason')}"
-        if event == "run_finished":
-            return f"[{rec.get('t', 0):8.1f}s] run finished: {rec.get('outcome')}"
-        return f"[{rec.get('t', 0):8.1f}s] {event} | {self.model.line()}"
+        at = f"[{rec.get('t', 0):8.1f}s]"
+        match event := Event.parse(rec.get("event")):
+            case Event.UNIT_FINISHED:
+                done = plural(rec.get("items_done", 0), "product")
+                return f"{at} {rec.get('unit')}: {rec.get('status')} ({done}) | {self.model.line()}"
+            case Event.RETRY | Event.ERROR:
+                what = f"{rec.get('error_class')} {rec.get('message')}"
+                return f"{at} {event} {rec.get('unit')}: {what}"
+            case Event.STOP:
+                return f"{at} stop: {rec.get('reason')}"
+            case Event.RUN_FINISHED:
+                return f"{at} run finished: {rec.get('outcome')}"
+            case _:
+                return f"{at} {rec.get('event')} | {self.model.line()}"
 
     def _render(self) -> Table:
         m = self.model

@@ -18,6 +18,7 @@ class Event(StrEnum):
     BATCH_FINISHED = "batch_finished"
     BROWSER_STARTED = "browser_started"
     BROWSER_CLOSED = "browser_closed"
+    BROWSER_FAILED = "browser_failed"  # the browser did not come back (the notifier reacts to it)
     MEMORY = "memory"
     UNIT_STARTED = "unit_started"
     UNIT_FINISHED = "unit_finished"
@@ -81,6 +82,11 @@ class BrowserStarted(TypedDict):
 class BrowserClosed(TypedDict):
     reason: str
     close_s: float
+
+
+class BrowserFailed(TypedDict):
+    reason: str
+    message: NotRequired[str]
 
 
 class Memory(TypedDict):
@@ -161,6 +167,7 @@ PAYLOADS: dict[Event, type] = {
     Event.BATCH_FINISHED: BatchFinished,
     Event.BROWSER_STARTED: BrowserStarted,
     Event.BROWSER_CLOSED: BrowserClosed,
+    Event.BROWSER_FAILED: BrowserFailed,
     Event.MEMORY: Memory,
     Event.UNIT_STARTED: UnitStarted,
     Event.UNIT_FINISHED: UnitFinished,

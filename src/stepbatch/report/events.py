@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from stepbatch.contracts.events import Event
 from stepbatch.engine.notes import NoteCounts, NoteTally
 from stepbatch.errors import UserError
 
@@ -200,6 +202,21 @@ class RunAccumulator:
         self.run = run
         self.open_batch: BatchSpan | None = None
         self.groups: dict[tuple[str, str], ErrorGroup] = {}
+        self._handlers: dict[Event, Callable[[dict[str, Any], float], None]] = {
+            Event.RUN_STARTED: self.on_run_started,
+            Event.NOTE: self.on_note,
+            Event.MEMORY: self.on_memory,
+            Event.BROWSER_STARTED: self.on_browser_started,
+            Event.BATCH_STARTED: self.on_batch_started,
+            Event.BATCH_FINISHED: self.on_batch_finished,
+            Event.UNIT_STARTED: self.on_unit_started,
+            Event.UNIT_FINISHED: self.on_unit_finished,
+            Event.ITEM: self.on_item,
+            Event.RETRY: self.on_retry,
+            Event.ERROR: self.on_error,
+            Event.STOP: self.on_stop,
+            Event.RUN_FINISHED: self.on_run_finished,
+        }
 
     def unit(self, key: Any) -> UnitRow:
         key = str(key)
@@ -209,7 +226,8 @@ class RunAccumulator:
 
     def add(self, event: dict[str, Any]) -> None:
         self.run.duration_s = max(self.run.duration_s, _time(event))
-        handler = getattr(self, "on_" + event["event"], None)
+        kind = Event.parse(event.get("event"))
+        handler = self._handlers.get(kind) if kind is not None else None
         if handler is not None:
             handler(event, _time(event))
 

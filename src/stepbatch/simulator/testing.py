@@ -1,10 +1,17 @@
-"""Helpers for tests of any area that need a running simulator (and a browser logged in to it)."""
+"""Helpers for tests and benchmarks that need a running simulator (and a browser logged in to it).
+
+`running_simulator` is the one way to start a simulator for them; `wait_until` the one way to wait for
+something another thread or process does.
+"""
 
 from __future__ import annotations
 
-from contextlib import closing
+import time
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from stepbatch.simulator import db
 from stepbatch.simulator.faults import Faults
@@ -13,7 +20,10 @@ from stepbatch.simulator.server import SimulatorServer
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
+    from stepbatch.workbook import Workbook
     from stepbatch.workbook.models import Account
+
+T = TypeVar("T")
 
 
 def make_workbook(folder: Path, accounts: int = 1, codes: int = 8, seed: int = 1, **kwargs: Any) -> Path:
@@ -32,11 +42,79 @@ def simulator(
     seed: int = 1,
     counts: dict[str, int] | None = None,
     mode: str = "thread",
+    db_name: str = "sim.db",
 ) -> SimulatorServer:
     """A not-yet-started simulator over a new database in `folder` (use it as a context manager)."""
     return SimulatorServer(
-        Path(folder) / "sim.db", workbook, seed=seed, faults=faults, counts=counts, mode=mode
+        Path(folder) / db_name, workbook, seed=seed, faults=faults, counts=counts, mode=mode
     )  # type: ignore[arg-type]
+
+
+@dataclass
+class Sim:
+    """A running simulator as tests and benchmarks use it: its address, database and workbook."""
+
+    url: str
+    db_path: Path
+    workbook: Path
+    book: Workbook
+    pid: int | None = None  # of the server process (mode "subprocess"), else None
+
+    def set_credits(self, credits: int) -> None:
+        query(self.db_path, "UPDATE accounts SET credits=?", credits)
+
+
+def code_counts(book: Workbook, per_code: int) -> dict[str, int]:
+    """`per_code` products for every provider code of the book's step2 and step3 rows."""
+    steps = ("step2", "step3")
+    codes = {u.provider_code for a in book.accounts for s in steps for u in book.units(a, s)}
+    return dict.fromkeys(codes, per_code)
+
+
+@contextmanager
+def running_simulator(
+    folder: Path,
+    workbook: Path,
+    faults: Faults | None = None,
+    *,
+    per_code: int | None = None,
+    counts: dict[str, int] | None = None,
+    seed: int = 1,
+    mode: str = "thread",
+    db_name: str = "sim.db",
+) -> Iterator[Sim]:
+    """A simulator over a new database `folder/db_name` seeded from `workbook`, for the block.
+
+    `per_code` products for each code of the workbook (or explicit `counts`; neither: the seed's own).
+    """
+    from stepbatch.workbook import load_workbook
+
+    book = load_workbook(workbook)
+    if per_code is not None:
+        counts = code_counts(book, per_code)
+    with simulator(folder, workbook, faults, seed, counts, mode, db_name) as server:
+        yield Sim(server.url, server.db_path, Path(workbook), book, server.pid)
+
+
+def wait_until(
+    predicate: Callable[[], T], timeout: float = 60.0, interval: float = 0.05, what: str = "condition"
+) -> T:
+    """Poll `predicate` until it returns something truthy (returned); AssertionError after `timeout`."""
+    value = poll_until(predicate, timeout, interval)
+    if not value:
+        raise AssertionError(f"timed out waiting for {what}")
+    return value
+
+
+def poll_until(predicate: Callable[[], T], timeout: float = 60.0, interval: float = 0.05) -> T:
+    """Poll `predicate` until it is truthy or `timeout` passed; its last value either way."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() >= deadline:
+            return value
+        # polling state another thread or process writes (files, a database, the process table)
+        time.sleep(min(interval, max(deadline - time.monotonic(), 0.0)))
 
 
 def query(db_path: Path, sql: str, *args: object) -> list[tuple]:
