@@ -1,10 +1,10 @@
-"""Planning: resume order, batch splitting, removed units, fixed-quantity chunks."""
+"""Planning: resume order, batch splitting, removed units."""
 
 from __future__ import annotations
 
 import pytest
 
-from stepbatch.engine.plan import fixed_quantity_batches, plan_batches
+from stepbatch.engine.plan import plan_batches
 from stepbatch.workbook.models import Unit
 
 
@@ -56,16 +56,3 @@ def test_same_code_in_two_servers_are_two_units_and_duplicates_run_once() -> Non
 def test_bad_batch_size() -> None:
     with pytest.raises(ValueError):
         plan_batches([u("A1")], {}, batch_size=0)
-
-
-def test_fixed_quantity_batches() -> None:
-    chunks = fixed_quantity_batches(23, 10)
-    assert [(c.index, c.start, c.count, c.stop) for c in chunks] == [
-        (0, 0, 10, 10),
-        (1, 10, 10, 20),
-        (2, 20, 3, 23),
-    ]
-    resumed = fixed_quantity_batches(23, 10, done=15)
-    assert [(c.start, c.count) for c in resumed] == [(15, 8)]
-    assert fixed_quantity_batches(5, 10, done=5) == []
-    assert sum(c.count for c in fixed_quantity_batches(1000, 7)) == 1000

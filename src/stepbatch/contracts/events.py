@@ -5,8 +5,8 @@ each event is the TypedDict named in `PAYLOADS`. Consumers dispatch on `Event(re
 do not know (a newer stepbatch wrote the file) is skipped, never an error.
 """
 
-from __future__ import annotations
-
+# No `from __future__ import annotations` here: on Python 3.11 a TypedDict's string annotations hide
+# `NotRequired`, and `__required_keys__`/`__optional_keys__` (which consumers and tests read) come out wrong.
 from enum import StrEnum
 from typing import Any, NotRequired, TypedDict
 
@@ -32,7 +32,7 @@ class Event(StrEnum):
     UNITS_REMOVED = "units_removed"
 
     @classmethod
-    def parse(cls, name: object) -> Event | None:
+    def parse(cls, name: object) -> "Event | None":
         """The event named `name`, or None for a name this version does not know."""
         try:
             return cls(name)  # type: ignore[arg-type]

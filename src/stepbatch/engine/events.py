@@ -10,11 +10,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from stepbatch.contracts.events import Event
 from stepbatch.state.fsio import atomic_write_text, safe_name
 
 Listener = Callable[[dict[str, Any]], None]
 
 _FORMAT = logging.Formatter("%(asctime)s %(levelname)s %(message)s")
+_UNLOGGED = frozenset({Event.ITEM, Event.MEMORY})  # too many for the logs; events.jsonl has them
 
 
 def new_run_id(account: str, step: str, server: str | None) -> str:
@@ -58,17 +60,18 @@ class RunRecorder:
         handler.setFormatter(_FORMAT)
         return handler
 
-    def emit(self, event: str, **fields: Any) -> dict[str, Any]:
+    def emit(self, event: Event, **payload: Any) -> dict[str, Any]:
+        """One line of events.jsonl; `payload` is the event's TypedDict (`contracts.events.PAYLOADS`)."""
         rec = {
             "ts": datetime.now(UTC).isoformat(timespec="milliseconds"),
             "t": round(time.monotonic() - self.t0, 3),
             "event": event,
-            **fields,
+            **payload,
         }
         self._events.write(json.dumps(rec, ensure_ascii=False, default=str) + "\n")
         self._events.flush()
-        if event not in ("item", "memory"):
-            shown = " ".join(f"{k}={v}" for k, v in fields.items() if k not in ("summary", "options"))
+        if event not in _UNLOGGED:
+            shown = " ".join(f"{k}={v}" for k, v in payload.items() if k not in ("summary", "options"))
             self.log.info("%s %s", event, shown)
         for listener in self.listeners:
             try:

@@ -6,8 +6,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from stepbatch.contracts.records import UnitRecord
 from stepbatch.engine.protocol import UnitStatus
 from stepbatch.workbook.models import Unit
+
+# Progress records by unit key: `UnitRecord`s (`{r.key: r for r in store.unit_records()}`), or the raw
+# dicts of a progress snapshot (`status`, `attempts`, `permanent`), as older callers pass them.
+Progress = Mapping[str, UnitRecord] | Mapping[str, Mapping[str, Any]]
 
 
 @dataclass
@@ -22,8 +27,14 @@ class Plan:
         return [u for batch in self.batches for u in batch]
 
 
+def _record(key: str, rec: UnitRecord | Mapping[str, Any] | None) -> UnitRecord | None:
+    if rec is None or isinstance(rec, UnitRecord):
+        return rec
+    return UnitRecord.from_dict(key, rec)
+
+
 def remaining_units(
-    units: Sequence[Unit], progress: Mapping[str, Mapping[str, Any]], *, max_attempts: int
+    units: Sequence[Unit], progress: Progress, *, max_attempts: int
 ) -> tuple[list[Unit], list[str], list[str]]:
     """(remaining units in run order, done keys, exhausted keys).
 
@@ -40,14 +51,14 @@ def remaining_units(
         if unit.key in seen:
             continue  # the workbook reader merges duplicates; never run one twice in a plan
         seen.add(unit.key)
-        rec = progress.get(unit.key)
-        status = rec["status"] if rec else UnitStatus.PENDING.value
-        if status == UnitStatus.DONE.value:
+        rec = _record(unit.key, progress.get(unit.key))
+        status = rec.status if rec else UnitStatus.PENDING
+        if status == UnitStatus.DONE:
             done.append(unit.key)
-        elif status in (UnitStatus.IN_PROGRESS.value, UnitStatus.PARTIAL.value):
+        elif status in (UnitStatus.IN_PROGRESS, UnitStatus.PARTIAL):
             started.append(unit)
-        elif status == UnitStatus.FAILED.value:
-            if rec and not rec.get("permanent") and rec.get("attempts", 0) < max_attempts:
+        elif status == UnitStatus.FAILED:
+            if rec and not rec.permanent and rec.attempts < max_attempts:
                 retry.append(unit)
             else:
                 exhausted.append(unit.key)
@@ -64,15 +75,15 @@ def split(units: Sequence[Unit], batch_size: int) -> list[list[Unit]]:
 
 def plan_batches(
     units: Sequence[Unit],
-    progress: Mapping[str, Mapping[str, Any]],
+    progress: Progress,
     *,
     batch_size: int = 5,
     max_attempts: int = 3,
 ) -> Plan:
     """The remaining units of a run, in batches of `batch_size` units.
 
-    `progress` maps unit keys to their progress records (`ProgressStore.units`): `status`, `attempts`,
-    `permanent`. Keys in `progress` that the workbook no longer has are reported in `removed`.
+    `progress` maps unit keys to their progress records (`status`, `attempts`, `permanent` are read).
+    Keys in `progress` that the workbook no longer has are reported in `removed`.
     """
     remaining, done, exhausted = remaining_units(units, progress, max_attempts=max_attempts)
     keys = {u.key for u in units}
@@ -80,25 +91,4 @@ def plan_batches(
     return Plan(split(remaining, batch_size), done, exhausted, removed)
 
 
-@dataclass(frozen=True)
-class Chunk:
-    index: int  # 0-based
-    start: int  # items before this chunk
-    count: int
-
-    @property
-    def stop(self) -> int:
-        return self.start + self.count
-
-
-def fixed_quantity_batches(total: int, size: int, *, done: int = 0) -> list[Chunk]:
-    """For steps whose total is known up front (the old step1/step5): `total - done` items in chunks.
-
-    >>> [(c.start, c.count) for c in fixed_quantity_batches(12, 5, done=2)]
-    [(2, 5), (7, 5)]
-    """
-    if size < 1:
-        raise ValueError("size must be at least 1")
-    if total < 0 or done < 0:
-        raise ValueError("total and done must not be negative")
-    return [Chunk(n, start, min(size, total - start)) for n, start in enumerate(range(done, total, size))]
+__all__ = ["Plan", "Progress", "plan_batches", "remaining_units", "split"]

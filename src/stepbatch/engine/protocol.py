@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import InitVar, dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -19,11 +19,17 @@ from stepbatch.workbook.models import Account, Unit
 
 @dataclass
 class UnitResult:
+    """How a `process()` call ended. Item counts come from the ctx calls, not from here: `items_done` and
+    `items_failed` are still accepted (older processors pass them) and ignored."""
+
     status: UnitStatus  # DONE, PARTIAL (stopped early) or FAILED
-    items_done: int = 0
-    items_failed: int = 0
+    items_done: InitVar[int] = 0
+    items_failed: InitVar[int] = 0
     total_found: int | None = None  # what the site said (총 N개 상품) when the unit started
     message: str = ""
+
+    def __post_init__(self, items_done: int, items_failed: int) -> None:
+        pass
 
 
 class UnitContext(Protocol):
@@ -46,8 +52,13 @@ class UnitContext(Protocol):
     def item_done(self, item_id: str) -> None: ...
     def item_failed(self, item_id: str, reason: str) -> None: ...
     def set_total(self, total: int) -> None: ...
-    def should_stop(self) -> bool: ...  # limit reached, signal received or browser recycle due
-    def relogged_in(self, reason: str) -> None: ...  # the processor logged in again by itself
+    # True once the processor should return (PARTIAL) at this item boundary: a run limit or a signal, a
+    # browser recycle due, or `max_products_per_code` items finished in this call.
+    def should_stop(self) -> bool: ...
+    # The processor is about to log in again by itself (cheaper than failing the call): True → go ahead,
+    # counted as a re-login; False → the engine's re-logins in a row without progress are used up:
+    # re-raise the SessionExpired (the engine counts an attempt and logs in before the retry). Ask first.
+    def relogged_in(self, reason: str) -> bool: ...
     # A warning or decision about an item, for the events, summary and report (not progress state):
     # kind "clamp" (op, message), "ocr" (target, position, chinese, ms, engine, reused), "press"
     # (target, position).

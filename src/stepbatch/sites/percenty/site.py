@@ -11,7 +11,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page
 
 from stepbatch.browser.protocol import BrowserSession
-from stepbatch.engine.errors import SessionExpired, Transient
+from stepbatch.engine.errors import SessionExpired
 from stepbatch.sites.percenty import selectors as S
 from stepbatch.sites.percenty.base import DEFAULT_TIMEOUT_MS, PageHelper, playwright_errors
 from stepbatch.sites.percenty.editor import ProductEditor
@@ -24,7 +24,6 @@ from stepbatch.workbook.models import Account
 log = logging.getLogger(__name__)
 
 PAGE_SIZE = 50
-MAX_RELOGINS_PER_UNIT = 3
 
 
 def page_of(browser: BrowserSession) -> Page:
@@ -74,10 +73,11 @@ class PercentySite:
         if self.list.current_page_size() != f"{page_size}개씩 보기":
             self.list.set_page_size(page_size)
 
-    def with_relogin(self, action: Any, on_relogin: Callable[[str], None] | None = None) -> Any:
+    def with_relogin(self, action: Any, on_relogin: Callable[[str], bool] | None = None) -> Any:
         """Run `action()`; on an expired session log in again and rerun it (it must be resumable).
 
-        `on_relogin(reason)` is told of each re-login (the engine counts them).
+        `on_relogin(reason)` (`ctx.relogged_in`) is asked before each re-login: the engine counts them and
+        says False once its re-logins in a row are used up; then the SessionExpired goes to the engine.
 
         After an attempt that failed, the next one starts from a freshly loaded app: a half-finished
         attempt can leave the image editor, drawers or modals open in a state no close button undoes
@@ -86,21 +86,18 @@ class PercentySite:
         try:
             if self._left_dirty:
                 self.reload_app()
-            for attempt in range(MAX_RELOGINS_PER_UNIT + 1):
+            while True:
                 try:
                     with playwright_errors(self.page):
                         return action()
                 except SessionExpired as exc:
-                    if attempt == MAX_RELOGINS_PER_UNIT:
+                    if on_relogin is None or not on_relogin(str(exc)):
                         raise
                     log.info("session expired; logging in again")
                     self.login()
-                    if on_relogin is not None:
-                        on_relogin(str(exc))
         except BaseException:
             self._left_dirty = True
             raise
-        raise Transient("unreachable")
 
     def reload_app(self) -> None:
         assert self.page is not None, "open() first"

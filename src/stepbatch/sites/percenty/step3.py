@@ -59,12 +59,8 @@ class Step3Processor:
             tally["total"] = total
             ctx.set_total(total)
         while True:
-            if ctx.should_stop():
+            if ctx.should_stop():  # also once this call reached the engine's max_products_per_code
                 return self._result(UnitStatus.PARTIAL, tally, "stopped at an item boundary")
-            if self.max_products_per_code is not None and tally["done"] >= self.max_products_per_code:
-                return self._result(
-                    UnitStatus.PARTIAL, tally, f"max {self.max_products_per_code} products per code"
-                )
             item_id = self._next_item(ctx, unit.provider_code)
             if item_id is None:
                 tally["done"] += self._settle_moved(ctx)
