@@ -306,6 +306,13 @@ def test_max_products_per_code_leaves_units_partial(h: Harness) -> None:
     assert summary.items_done == 2 + 0 + 2 + 2 + 1 + 2 + 2
 
 
+def test_max_products_per_code_counts_over_the_run_not_per_browser(h: Harness) -> None:
+    # A recycle after every item calls process() again for the same code: the cap must still hold.
+    summary = h.run(batch_size=10, max_products_per_code=2, restart_every_items=1)
+    assert summary.outcome == "stopped" and summary.exit_code == 0
+    assert summary.items_done == 2 + 0 + 2 + 2 + 1 + 2 + 2
+
+
 def test_removed_units_are_reported_not_processed(h: Harness) -> None:
     h.run(batch_size=3, max_products=2)
     h.units = h.units[1:]

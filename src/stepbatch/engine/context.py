@@ -19,8 +19,8 @@ class ContextHost(Protocol):
 
     def pet_watchdog(self) -> None: ...
     def progressed(self) -> None: ...  # the unit's state moved on (a re-login helped)
-    def item_boundary(self, status: ItemStatus) -> None: ...
-    def why_stop(self, unit_items: int) -> str | None: ...
+    def item_boundary(self, unit_key: str, status: ItemStatus) -> None: ...
+    def why_stop(self, unit_key: str) -> str | None: ...
     def allow_relogin(self, unit_key: str, reason: str) -> bool: ...
 
 
@@ -92,7 +92,7 @@ class EngineContext:
     def stop_reason(self) -> str | None:
         """Why `should_stop()` is true: a run stop (`max_products`, `signal SIGINT`, …), a browser recycle
         (`memory`, `items`) or `max_products_per_code`; None while the processor may go on."""
-        return self.host.why_stop(self.items_in_call)
+        return self.host.why_stop(self._key)
 
     def _touch(self, item_id: str) -> None:
         self.host.pet_watchdog()
@@ -103,7 +103,7 @@ class EngineContext:
         self.store.item_status(self._key, item_id, status, reason)
         self.rec.emit(Event.ITEM, unit=self._key, item=item_id, status=status.value)
         self.items_in_call += 1
-        self.host.item_boundary(status)
+        self.host.item_boundary(self._key, status)
 
 
 __all__ = ["ContextHost", "EngineContext"]

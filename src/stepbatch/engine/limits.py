@@ -60,7 +60,7 @@ class RecycleByItems:
 
 
 class MaxProductsPerCode:
-    """`max_products_per_code`: a unit call stops after this many items; the unit stays partial."""
+    """`max_products_per_code`: a unit stops after this many items in one run; it stays partial."""
 
     reason = "max_products_per_code"
 

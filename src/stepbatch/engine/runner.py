@@ -71,6 +71,7 @@ class _Engine:
         self.policy = policy = req.policy
         self.stats = RunStats()
         self.limits = Limits(options)
+        self.unit_items: Counter[str] = Counter()  # items finished per unit in this run (the per-code cap)
         self.watchdog = Watchdog(options.item_timeout)
         self.browsers = BrowserLife(
             factory=req.browser_factory,
@@ -101,15 +102,17 @@ class _Engine:
     def progressed(self) -> None:
         self.reactions.streak.reset()
 
-    def item_boundary(self, status: ItemStatus) -> None:
+    def item_boundary(self, unit_key: str, status: ItemStatus) -> None:
         self.stats.item_finished(status)
+        self.unit_items[unit_key] += 1
         self.browsers.items += 1
         self.progressed()
         memory_mb = self.browsers.sample_memory()
         self.limits.item_boundary(Boundary(self.stats.run_items, self.browsers.items, memory_mb))
 
-    def why_stop(self, unit_items: int) -> str | None:
-        return self.limits.why_stop(unit_items)
+    def why_stop(self, unit_key: str) -> str | None:
+        # Counted over the run, not the call: a recycle or a re-login calls process() again.
+        return self.limits.why_stop(self.unit_items[unit_key])
 
     def allow_relogin(self, unit_key: str, reason: str) -> bool:
         return self.reactions.processor_relogin(unit_key, reason)
