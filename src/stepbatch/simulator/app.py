@@ -8,7 +8,6 @@ import random
 import sqlite3
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -20,13 +19,14 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from stepbatch.errors import UserError
 from stepbatch.simulator import db
+from stepbatch.simulator.edits import ProductEdits
 from stepbatch.simulator.faults import Faults
-from stepbatch.simulator.images import ROW_THUMB_SIZE, image_src, picture_for
+from stepbatch.simulator.images import picture_for
+from stepbatch.simulator.payloads import COOKIE, detail, positive_int, read_json, short_sid, summary
 from stepbatch.simulator.seed import SeedAccount, seed_database, workbook_accounts
 from stepbatch.workbook.groups import ALL_GROUPS, NO_GROUP
 
 HERE = Path(__file__).parent
-COOKIE = "percenty_sid"
 NO_FAULT_PATHS = ("/api/login", "/api/audit", "/api/health")
 
 
@@ -120,7 +120,7 @@ class FaultMiddleware:
 Handler = Callable[[Request, sqlite3.Connection, str], Awaitable[Response]]
 
 
-class _Simulator:
+class _Simulator(ProductEdits):
     def __init__(self, db_path: Path, faults: Faults) -> None:
         self.db_path = db_path
         self.faults = faults
@@ -208,7 +208,7 @@ class _Simulator:
         return Response(picture, media_type="image/png", headers={"Cache-Control": "max-age=3600"})
 
     async def login(self, request: Request) -> Response:
-        body = await _json(request)
+        body = await read_json(request)
         email, password = str(body.get("email", "")).strip(), str(body.get("password", ""))
         conn = self._conn()
         try:
@@ -242,7 +242,7 @@ class _Simulator:
     async def products(self, request: Request, conn: sqlite3.Connection, account: str) -> Response:
         q = request.query_params
         group, search = q.get("group", ALL_GROUPS), q.get("q", "").strip()
-        page, size = _int(q.get("page"), 1), min(_int(q.get("size"), 20), 100)
+        page, size = positive_int(q.get("page"), 1), min(positive_int(q.get("size"), 20), 100)
         where, args = ["account=?"], [account]
         if group == NO_GROUP:
             where.append("grp IS NULL")
@@ -261,18 +261,18 @@ class _Simulator:
             f"SELECT * FROM products WHERE {sql_where} ORDER BY seq {order} LIMIT ? OFFSET ?",
             [*args, size, (page - 1) * size],
         ).fetchall()
-        items = [_summary(db.Product.from_row(r)) for r in rows]
+        items = [summary(db.Product.from_row(r)) for r in rows]
         return JSONResponse({"total": total, "page": page, "size": size, "items": items})
 
     async def product(self, request: Request, conn: sqlite3.Connection, account: str) -> Response:
         p = db.get_product(conn, account, request.path_params["pid"])
         if p is None:
             return JSONResponse({"error": "not_found"}, status_code=404)
-        return JSONResponse(_detail(p))
+        return JSONResponse(detail(p))
 
     # ---- mutations ------------------------------------------------------------------------------------
     async def move_one(self, request: Request, conn: sqlite3.Connection, account: str) -> Response:
-        body = await _json(request)
+        body = await read_json(request)
         name = str(body.get("group", ""))
         if (
             name != NO_GROUP
@@ -288,7 +288,7 @@ class _Simulator:
         return JSONResponse({"ok": True})
 
     async def move_many(self, request: Request, conn: sqlite3.Connection, account: str) -> Response:
-        body = await _json(request)
+        body = await read_json(request)
         row = conn.execute(
             "SELECT name FROM groups WHERE account=? AND uuid=?", (account, str(body.get("group", "")))
         ).fetchone()
@@ -314,209 +314,4 @@ class _Simulator:
     ) -> None:
         old, p.group = p.group, group
         db.save_product(conn, p)
-        db.audit(conn, account, _sid(request), p.id, "group_move", group=group, previous=old, via=via)
-
-    async def delete_image(self, request: Request, conn: sqlite3.Connection, account: str) -> Response:
-        body = await _json(request)
-        kind, image_id = body.get("list"), body.get("image")
-        with db.transaction(conn):
-            p = db.get_product(conn, account, request.path_params["pid"])
-            if p is None:
-                return JSONResponse({"error": "not_found"}, status_code=404)
-            if kind == "option":
-                idx = next(
-                    (i for i, o in enumerate(p.options) if (o.get("image") or {}).get("id") == image_id), None
-                )
-                if idx is None:
-                    return JSONResponse({"error": "not_found"}, status_code=409)
-                image = p.options[idx]["image"]
-                p.options[idx]["image"] = None
-                op, args = "option_image_delete", {"option": idx + 1, "image": image["orig"]}
-            else:
-                images = p.detail if kind == "detail" else p.thumbs
-                idx = next((i for i, im in enumerate(images) if im["id"] == image_id), None)
-                if idx is None:
-                    return JSONResponse({"error": "not_found"}, status_code=409)
-                image = images.pop(idx)
-                op = "detail_image_delete" if kind == "detail" else "thumbnail_delete"
-                args = {"position": idx + 1, "image": image["orig"], "count_before": len(images) + 1}
-            db.save_product(conn, p)
-            db.audit(conn, account, _sid(request), p.id, op, **args)
-        return JSONResponse(_detail(p))
-
-    async def copy_image(self, request: Request, conn: sqlite3.Connection, account: str) -> Response:
-        body = await _json(request)
-        kind, image_id = body.get("list"), body.get("image")
-        with db.transaction(conn):
-            p = db.get_product(conn, account, request.path_params["pid"])
-            if p is None:
-                return JSONResponse({"error": "not_found"}, status_code=404)
-            found = _find_image(p, kind, image_id)
-            if found is None or kind not in ("detail", "option"):
-                return JSONResponse({"error": "not_found"}, status_code=409)
-            position, image = found
-            copy = {**image, "id": f"c{random.getrandbits(48):012x}"}
-            p.thumbs.append(copy)
-            op = "option_image_copy" if kind == "option" else "detail_image_copy"
-            db.save_product(conn, p)
-            db.audit(conn, account, _sid(request), p.id, op, position=position, image=image["orig"])
-        return JSONResponse(_detail(p))
-
-    async def translate(self, request: Request, conn: sqlite3.Connection, account: str) -> Response:
-        body = await _json(request)
-        kind, image_id = body.get("list"), body.get("image")
-        await asyncio.sleep(self.faults.translate_ms / 1000)
-        with db.transaction(conn):
-            p = db.get_product(conn, account, request.path_params["pid"])
-            found = _find_image(p, kind, image_id) if p else None
-            if p is None or found is None:
-                return JSONResponse({"error": "not_found"}, status_code=409)
-            position, image = found
-            credits = conn.execute("SELECT credits FROM accounts WHERE email=?", (account,)).fetchone()[0]
-            if credits <= 0:
-                return JSONResponse({"status": "no_credits", "product": _detail(p)})
-            had_text = bool(image["zh"]) and not image["tr"]
-            if had_text:
-                image["tr"] = True
-            # every press costs a credit, whether or not the picture had Chinese text
-            conn.execute("UPDATE accounts SET credits=credits-1 WHERE email=?", (account,))
-            db.save_product(conn, p)
-            target = {"detail": "detail", "thumbnail": "thumbnail", "option": "option"}[kind]
-            db.audit(
-                conn,
-                account,
-                _sid(request),
-                p.id,
-                "image_translate",
-                target=target,
-                position=position,
-                image=image["orig"],
-                had_text=had_text,
-            )
-        return JSONResponse({"status": "translated", "credits": credits - 1, "product": _detail(p)})
-
-    async def insert_html(self, request: Request, conn: sqlite3.Connection, account: str) -> Response:
-        body = await _json(request)
-        via = "source" if body.get("via") == "source" else "embed"
-        with db.transaction(conn):
-            p = db.get_product(conn, account, request.path_params["pid"])
-            if p is None:
-                return JSONResponse({"error": "not_found"}, status_code=404)
-            if via == "source":
-                edit = _source_edit(p, str(body.get("old", "")), str(body.get("new", "")))
-                if edit is None:
-                    return JSONResponse({"error": "source_edit_not_insert"}, status_code=400)
-                inserted, at = edit
-            else:
-                inserted, at = str(body.get("html", "")), "end"
-            if inserted.strip():
-                if at == "start":
-                    p.html_head = _join(inserted, p.html_head)
-                else:
-                    p.html = _join(p.html, inserted)
-                db.save_product(conn, p)
-                source = "tag" if _is_single_img(inserted) else "html"
-                db.audit(
-                    conn,
-                    account,
-                    _sid(request),
-                    p.id,
-                    "html_insert",
-                    source=source,
-                    via=via,
-                    at=at,
-                    html=inserted.strip(),
-                )
-        return JSONResponse(_detail(p))
-
-
-# ---- helpers ---------------------------------------------------------------------------------------------
-async def _json(request: Request) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return {}
-    return body if isinstance(body, dict) else {}
-
-
-def _int(raw: str | None, default: int) -> int:
-    try:
-        return max(int(raw or default), 1)
-    except ValueError:
-        return default
-
-
-def _sid(request: Request) -> str | None:
-    token = request.cookies.get(COOKIE)
-    return token[:8] if token else None  # enough to tell sessions apart, useless as a credential
-
-
-def _find_image(p: db.Product, kind: str | None, image_id: object) -> tuple[int, dict[str, Any]] | None:
-    if kind == "option":
-        images = [o["image"] for o in p.options if o.get("image")]
-    elif kind in ("detail", "thumbnail"):
-        images = p.detail if kind == "detail" else p.thumbs
-    else:
-        return None
-    for i, image in enumerate(images):
-        if image["id"] == image_id:
-            return i + 1, image
-    return None
-
-
-def _source_edit(p: db.Product, old: str, new: str) -> tuple[str, str] | None:
-    """What a source-mode edit inserted and where ("start" before the content, "end" after it), or None
-    when it did anything else (the simulator models insertions at either end only)."""
-    if new == old:
-        return "", "end"
-    if new.endswith(old):
-        return new[: len(new) - len(old)], "start"
-    if new.startswith(old):
-        return new[len(old) :], "end"
-    return None
-
-
-def _join(first: str, second: str) -> str:
-    return "\n".join(part.strip() for part in (first, second) if part.strip())
-
-
-def _is_single_img(html: str) -> bool:
-    text = html.strip().lower()
-    return text.startswith("<img") and text.endswith(">") and text.count("<") == 1
-
-
-def _images(images: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{"id": im["id"], "src": image_src(im)} for im in images]
-
-
-def _summary(p: db.Product) -> dict[str, Any]:
-    return {
-        "id": p.id,
-        "name": p.name,
-        "memo": p.memo,
-        "group": p.group,
-        "price": p.price,
-        "cost_cny": p.cost_cny,
-        "shipping": p.shipping,
-        "collected": p.collected,
-        "source": p.source,
-        "thumb": image_src(p.thumbs[0], ROW_THUMB_SIZE) if p.thumbs else None,
-    }
-
-
-def _detail(p: db.Product) -> dict[str, Any]:
-    return {
-        **_summary(p),
-        "detail": _images(p.detail),
-        "thumbs": _images(p.thumbs),
-        "options": [
-            {
-                "name": o["name"],
-                "zh_name": o["zh_name"],
-                "image": _images([o["image"]])[0] if o.get("image") else None,
-            }
-            for o in p.options
-        ],
-        "html": p.html,
-        "html_head": p.html_head,
-    }
+        db.audit(conn, account, short_sid(request), p.id, "group_move", group=group, previous=old, via=via)

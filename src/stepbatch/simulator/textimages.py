@@ -22,15 +22,24 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont, ImageStat
+from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageStat
 
-from stepbatch.errors import UserError
+from stepbatch.simulator.fonts import find_cjk_font, find_font, load_font
+
+__all__ = [
+    "LARGE_TEXT",
+    "SMALL_TEXT",
+    "TEXT_KINDS",
+    "PictureSpec",
+    "cached_png",
+    "find_cjk_font",
+    "render_png",
+]
 
 log = logging.getLogger(__name__)
 
 TEXT_KINDS = ("zh", "ko", "en", "none")
 SMALL_TEXT, LARGE_TEXT = 0.022, 0.16  # text height / picture side: ≈14 px .. ≈100 px at 640
-FONT_ENV = "STEPBATCH_CJK_FONT"  # a font file covering Han and Hangul, overriding the search below
 
 PHRASES: dict[str, tuple[str, ...]] = {
     "zh": (
@@ -55,26 +64,6 @@ PRICES = {
     "en": ("${n}.99", "ONLY ${n}"),
 }
 
-_NOTO_DIRS = (
-    "/usr/share/fonts/opentype/noto",
-    "/usr/share/fonts/noto-cjk",
-    "/usr/share/fonts/google-noto-cjk",
-)
-_NOTO_FACE = {"zh": 2, "ko": 1, "en": 1}  # NotoSansCJK-*.ttc holds the faces JP, KR, SC, TC, HK
-_ARIAL_UNICODE = "/System/Library/Fonts/Supplemental/Arial Unicode.ttf"
-_SYSTEM_FONTS = {  # Windows, then macOS; {b}: "bd" for the bold file
-    "zh": ("{windir}/Fonts/msyh{b}.ttc", "{windir}/Fonts/simhei.ttf", "/System/Library/Fonts/PingFang.ttc",
-           "/System/Library/Fonts/Hiragino Sans GB.ttc", "/System/Library/Fonts/STHeiti Medium.ttc",
-           _ARIAL_UNICODE),
-    "ko": ("{windir}/Fonts/malgun{b}.ttf", "/System/Library/Fonts/AppleSDGothicNeo.ttc", _ARIAL_UNICODE),
-    "en": ("{windir}/Fonts/arial{b}.ttf", "/System/Library/Fonts/Supplemental/Arial.ttf", _ARIAL_UNICODE),
-}  # fmt: skip
-_MISSING_FONT = (
-    "no font for Chinese and Korean text found: install fonts-noto-cjk (Debian/Ubuntu: "
-    "sudo apt install fonts-noto-cjk; Windows: the Microsoft YaHei and Malgun Gothic system fonts) "
-    f"or set {FONT_ENV} to a .ttf/.ttc that covers Han and Hangul"
-)
-
 
 @dataclass(frozen=True)
 class PictureSpec:
@@ -89,47 +78,6 @@ class PictureSpec:
             raise ValueError(f"PictureSpec.text must be one of {TEXT_KINDS}, not {self.text!r}")
         if not 32 <= self.size <= 4096:
             raise ValueError(f"PictureSpec.size must be 32..4096 px, not {self.size}")
-
-
-@dataclass(frozen=True)
-class FontFace:
-    path: Path
-    index: int = 0
-
-
-# ---------------------------------------------------------------------------------------------- fonts
-
-
-def find_font(kind: str, *, bold: bool = False) -> FontFace:
-    """The font for one script ("zh", "ko", "en"); raises UserError naming what to install."""
-    override = os.environ.get(FONT_ENV)
-    if override:
-        if Path(override).is_file():
-            return FontFace(Path(override))
-        raise UserError(f"{FONT_ENV}={override} is not a font file; {_MISSING_FONT}")
-    kind = "en" if kind == "none" else kind
-    windir = os.environ.get("WINDIR", "C:/Windows")
-    for weight in ("Bold", "Regular") if bold else ("Regular",):
-        noto = [(f"{d}/NotoSansCJK-{weight}.ttc", _NOTO_FACE[kind]) for d in _NOTO_DIRS]
-        system = [
-            (f.format(windir=windir, b="bd" if weight == "Bold" else ""), 0) for f in _SYSTEM_FONTS[kind]
-        ]
-        for name, index in noto + system:
-            if Path(name).is_file():
-                return FontFace(Path(name), index)
-    raise UserError(_MISSING_FONT)
-
-
-def find_cjk_font() -> Path:
-    """The font used for Han text, after checking that Hangul has one too (the same file on Debian)."""
-    find_font("ko")
-    return find_font("zh").path
-
-
-@lru_cache(maxsize=128)
-def _font(kind: str, bold: bool, px: int) -> ImageFont.FreeTypeFont:
-    face = find_font(kind, bold=bold)
-    return ImageFont.truetype(str(face.path), px, index=face.index)
 
 
 # ------------------------------------------------------------------------------------------- colours
@@ -275,14 +223,14 @@ def _layout(spec: PictureSpec) -> _Layout:
 def _fit_lines(text: str, kind: str, bold: bool, px: int, width: float) -> tuple[list[str], int]:
     """`text` as 1–2 lines no wider than `width`, shrinking the font only when halving is not enough."""
     lines = [text]
-    if _font(kind, bold, px).getlength(text) > width and len(text) > 1:
+    if load_font(kind, bold, px).getlength(text) > width and len(text) > 1:
         words = text.split(" ")
         if len(words) > 1:
             cut = max(range(1, len(words)), key=lambda i: -abs(len(" ".join(words[:i])) - len(text) / 2))
             lines = [" ".join(words[:cut]), " ".join(words[cut:])]
         else:
             lines = [text[: (len(text) + 1) // 2], text[(len(text) + 1) // 2 :]]
-    while px > 8 and max(_font(kind, bold, px).getlength(line) for line in lines) > width:
+    while px > 8 and max(load_font(kind, bold, px).getlength(line) for line in lines) > width:
         px = int(px * 0.9)
     return lines, px
 
@@ -307,7 +255,7 @@ def _draw_block(img: Image.Image, spec: PictureSpec, lay: _Layout, rng: random.R
         sub_lines, sub_px = _fit_lines(rng.choice(others), kind, False, sub_px, size * 0.9)
         rows += [(line, sub_px) for line in sub_lines]
     heights = [int(p * 1.3) for _, p in rows]
-    block_w = max(_font(kind, lay.bold, p).getlength(t) for t, p in rows)
+    block_w = max(load_font(kind, lay.bold, p).getlength(t) for t, p in rows)
     block_h = sum(heights)
     margin = size * 0.04
     top = min(max(lay.anchor_y * size - block_h / 2, margin), size - margin - block_h)
@@ -327,7 +275,7 @@ def _draw_block(img: Image.Image, spec: PictureSpec, lay: _Layout, rng: random.R
     stroke_fill = _contrasting(rng, _luma(colour), 0.6) if stroke else None
     y = top
     for (text, p), h in zip(rows, heights, strict=True):
-        font = _font(kind, lay.bold and p == px, p)
+        font = load_font(kind, lay.bold and p == px, p)
         width = font.getlength(text)
         x = {"left": left, "center": (size - width) / 2, "right": left + block_w - width}[lay.align]
         draw.text(
@@ -343,12 +291,12 @@ def _draw_price(img: Image.Image, spec: PictureSpec, lay: _Layout, rng: random.R
     size, kind = spec.size, spec.text
     px = max(12, round(lay.scale * size * 0.8))
     label = rng.choice(PRICES.get(kind, PRICES["en"])).format(n=rng.randint(9, 999))
-    font = _font(kind if kind != "none" else "en", True, px)
+    font = load_font(kind if kind != "none" else "en", True, px)
     w = font.getlength(label) if kind != "none" else px * 3
     side = min(max(w, px) + px, size * 0.45)
     while kind != "none" and px > 8 and font.getlength(label) > side - px * 0.6:
         px = int(px * 0.9)
-        font = _font(kind, True, px)
+        font = load_font(kind, True, px)
     m = size * 0.03
     x = m if lay.price == "l" else size - m - side
     y = m if (block[1] + block[3]) / 2 > size / 2 else size - m - side * 0.6
