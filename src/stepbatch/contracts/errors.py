@@ -54,6 +54,12 @@ class StopAccount(StepError):
     reaction = Reaction.STOP
 
 
+class LeaseLost(StopAccount):
+    """The account's lease is no longer ours (another worker took it over, or it could not be renewed in
+    time): nothing more may be recorded. The engine kills the browser at once and ends the run without
+    writing progress; the worker that holds the lease now carries on."""
+
+
 class ItemTimeout(BrowserCrashed):
     """The per-item watchdog killed a hung browser (`RunOptions.item_timeout`); handled as BrowserCrashed."""
 

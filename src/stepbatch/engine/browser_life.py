@@ -112,6 +112,13 @@ class BrowserLife:
         if browser is not None:
             browser.kill()
 
+    def abandon(self) -> None:
+        """Kill the browser and forget it, writing nothing (the account is no longer ours)."""
+        browser, self.browser = self.browser, None
+        self.logged_in = False
+        if browser is not None:
+            browser.kill()
+
     def sample_memory(self) -> float | None:
         """The browser's memory in MB (a `memory` event; the peak is kept), None if not measurable."""
         browser = self.browser

@@ -20,7 +20,7 @@ from stepbatch.contracts.events import Event
 from stepbatch.engine.browser_life import BrowserLife
 from stepbatch.engine.context import EngineContext
 from stepbatch.engine.cycle import conclude, prepare
-from stepbatch.engine.errors import ItemTimeout
+from stepbatch.engine.errors import ItemTimeout, LeaseLost
 from stepbatch.engine.events import Listener, RunRecorder, new_run_id, unique_run_dir
 from stepbatch.engine.limits import Boundary, Limits
 from stepbatch.engine.location import code_location
@@ -30,12 +30,12 @@ from stepbatch.engine.plan import Plan
 from stepbatch.engine.protocol import BrowserFactory, ItemStatus, StepProcessor, UnitResult, UnitStatus
 from stepbatch.engine.reactions import Reactions
 from stepbatch.engine.retry import MAX_RELOGINS_IN_A_ROW, RetryPolicy
-from stepbatch.engine.signals import StopOnSignal, signals_handled
+from stepbatch.engine.signals import StopOnSignal, StopSwitch, signals_handled
 from stepbatch.engine.summary import RunStats, RunSummary, cumulative_totals
 from stepbatch.engine.watchdog import Watchdog
 from stepbatch.state.backends import FileBackend
 from stepbatch.state.progress import now_iso
-from stepbatch.state.store import ProgressStore, StateBackend
+from stepbatch.state.store import AccountLease, ProgressStore, StateBackend
 from stepbatch.workbook.models import Account, Unit
 
 
@@ -57,6 +57,7 @@ class _Request:
     resume_hint: str
     rng: random.Random
     facts: dict[str, Any]  # skipped_rows, translation_gate: copied into run_started and the summary
+    stop_switch: StopSwitch | None
 
 
 class _Engine:
@@ -93,6 +94,13 @@ class _Engine:
             processor=processor,
         )
         self.on_signal = StopOnSignal(self.limits.request_stop, self.browsers.kill)
+        self.lease_lost_reason: str | None = None
+
+    def lease_lost(self, reason: str) -> None:
+        """From the lease's thread: stop now, and kill the browser before anyone else may take over."""
+        self.lease_lost_reason = reason
+        self.limits.request_stop(f"lease lost: {reason}")
+        self.browsers.kill()
 
     # -- what the UnitContext asks (context.ContextHost) -------------------------------------------
 
@@ -180,6 +188,8 @@ class _Engine:
                 browser = self.browsers.ensure()
                 self.watchdog.start(browser)  # re-armed: open() had its own item_timeout
                 result = self.processor.process(unit, ctx)
+            except LeaseLost:
+                raise  # no reaction may write: the account is another worker's now
             except Exception as exc:
                 error = exc
         if guarded.fired:
@@ -224,6 +234,7 @@ def run_account(
     skipped_rows: Sequence[Mapping[str, Any]] = (),
     translation_gate: Mapping[str, Any] | None = None,
     backend: StateBackend | None = None,
+    stop_switch: StopSwitch | None = None,
 ) -> RunSummary:
     """Run the remaining `units` of one account × step × server in batches; see contracts.md.
 
@@ -232,7 +243,9 @@ def run_account(
     returned summary (outcome + exit_code). `skipped_rows` (workbook rows the caller left out) and
     `translation_gate` (step3's OCR gate) are facts for the record: copied into `run_started` and the
     summary as they are. `backend` holds progress and the account's lease (files under `state_dir` by
-    default); the run's folder is under `state_dir` whatever the backend.
+    default); the run's folder is under `state_dir` whatever the backend. `stop_switch` lets another
+    thread stop the run (a worker's signal handler). A lease that is lost mid-run (a shared database's)
+    ends the run with `LeaseLost` raised, the browser killed and nothing more recorded.
     """
     state_dir = Path(state_dir)
     req = _Request(
@@ -253,33 +266,40 @@ def run_account(
             "skipped_rows": [dict(row) for row in skipped_rows],
             "translation_gate": dict(translation_gate) if translation_gate is not None else None,
         },
+        stop_switch=stop_switch,
     )
     backend = backend if backend is not None else FileBackend(state_dir)
-    with backend.lease(account.nickname, step):
+    with backend.lease(account.nickname, step) as lease:
         store = backend.open_store(account.nickname, step, server, compact_every=compact_every)
+        lost = False
         try:
-            return _run_locked(store, req)
+            return _run_locked(store, req, lease)
+        except LeaseLost:
+            lost = True
+            raise
         finally:
-            store.close()
+            store.close(compact=not lost)
 
 
-def _run_locked(store: ProgressStore, req: _Request) -> RunSummary:
+def _run_locked(store: ProgressStore, req: _Request, lease: AccountLease) -> RunSummary:
     run_id, run_dir = unique_run_dir(req.state_dir, new_run_id(req.account.nickname, req.step, req.server))
     note_tally = NoteTally()
     rec = RunRecorder(run_dir, run_id, [note_tally, *req.listeners])
     engine = _Engine(store, rec, run_id, req)
+    lease.watch(engine.lease_lost)
+    if req.stop_switch is not None:
+        req.stop_switch.attach(engine.on_signal)
     started = time.monotonic()
-    with signals_handled(engine.on_signal, enabled=req.handle_signals):
-        try:
-            plan, note = _start(engine, req)
-            if note is None:
-                engine.record_run(outcome="running")
-                store.update_run(run_id, started_at=now_iso())
-                engine.run_batches(plan)
-            outcome, message = conclude(engine.limits, store, req.units, note)
-        finally:
-            engine.watchdog.close()
-            engine.browsers.close("end")
+    try:
+        with signals_handled(engine.on_signal, enabled=req.handle_signals):
+            outcome, message, plan, note = _run_engine(engine, req)
+    except LeaseLost as exc:
+        rec.emit(Event.WARNING, message=f"lease lost, nothing more recorded: {exc}")
+        rec.close()
+        raise
+    finally:
+        if req.stop_switch is not None:
+            req.stop_switch.detach(engine.on_signal)
     duration = time.monotonic() - started
     if note is None:
         engine.record_run(outcome=outcome, duration_s=duration)
@@ -291,6 +311,26 @@ def _run_locked(store: ProgressStore, req: _Request) -> RunSummary:
     rec.write_summary(summary.to_dict())
     rec.close()
     return summary
+
+
+def _run_engine(engine: _Engine, req: _Request) -> tuple[str, str, Plan, str | None]:
+    store = engine.store
+    try:
+        plan, note = _start(engine, req)
+        if note is None:
+            engine.record_run(outcome="running")
+            store.update_run(engine.run_id, started_at=now_iso())
+            engine.run_batches(plan)
+        if engine.lease_lost_reason is not None:
+            raise LeaseLost(engine.lease_lost_reason)
+        outcome, message = conclude(engine.limits, store, req.units, note)
+    except LeaseLost:
+        engine.browsers.abandon()
+        raise
+    finally:
+        engine.watchdog.close()
+        engine.browsers.close("end")
+    return outcome, message, plan, note
 
 
 def _start(engine: _Engine, req: _Request) -> tuple[Plan, str | None]:

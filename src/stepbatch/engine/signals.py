@@ -22,10 +22,50 @@ class StopOnSignal:
         self.received = 0
 
     def __call__(self, signum: int, _frame: Any) -> None:
+        self.request(f"signal {signal.Signals(signum).name}")
+
+    def request(self, reason: str) -> None:
         self.received += 1
-        self.request_stop(f"signal {signal.Signals(signum).name}")
+        self.request_stop(reason)
         if self.received > 1:
             self.kill_browser()
+
+
+class StopSwitch:
+    """Stops runs from outside their thread (a worker's own signal handler, a lost lease).
+
+    `request(reason)` asks every attached run to stop at its next item boundary; a second request also
+    kills their browsers (the item in hand is abandoned, as on a second Ctrl+C). A run attaches while it
+    works (`run_account(stop_switch=…)`); a request made before it attached reaches it when it does.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._targets: list[StopOnSignal] = []
+        self._reasons: list[str] = []
+
+    def attach(self, target: StopOnSignal) -> None:
+        with self._lock:
+            self._targets.append(target)
+            pending = list(self._reasons)
+        for reason in pending:
+            target.request(reason)
+
+    def detach(self, target: StopOnSignal) -> None:
+        with self._lock:
+            if target in self._targets:
+                self._targets.remove(target)
+
+    def request(self, reason: str) -> None:
+        with self._lock:
+            self._reasons.append(reason)
+            targets = list(self._targets)
+        for target in targets:
+            target.request(reason)
+
+    @property
+    def requested(self) -> bool:
+        return bool(self._reasons)
 
 
 def install_signal_handlers(handler: SignalHandler) -> Callable[[], None] | None:
@@ -59,4 +99,4 @@ def signals_handled(handler: SignalHandler, *, enabled: bool = True) -> Iterator
             restore()
 
 
-__all__ = ["SignalHandler", "StopOnSignal", "install_signal_handlers", "signals_handled"]
+__all__ = ["SignalHandler", "StopOnSignal", "StopSwitch", "install_signal_handlers", "signals_handled"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -130,6 +131,9 @@ class AccountLock(AccountLease):
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+    def watch(self, on_lost: Callable[[str], None]) -> None:
+        """An OS lock is held until released or the process dies: it is never lost."""
 
 
 def is_locked(state_dir: Path, account: str) -> LockHolder | None:

@@ -17,7 +17,7 @@ The store's contract, whatever the backend:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -70,12 +70,19 @@ class ProgressStore(Protocol):
 
 @runtime_checkable
 class AccountLease(Protocol):
-    """Held while one run of an account works; a second `acquire` anywhere raises `AccountBusy`."""
+    """Held while one run of an account works; a second `acquire` anywhere raises `AccountBusy`.
+
+    A lease that can be lost (a shared database's, renewed in the background) calls `on_lost(reason)`
+    from its own thread the moment it knows it no longer holds the account, and from then on every
+    progress write of a store opened under it raises `LeaseLost`. An OS lock cannot be lost: `watch`
+    does nothing.
+    """
 
     account: str
 
     def acquire(self) -> None: ...
     def release(self) -> None: ...
+    def watch(self, on_lost: Callable[[str], None]) -> None: ...
     def __enter__(self) -> AccountLease: ...
     def __exit__(self, *exc: object) -> None: ...
 
