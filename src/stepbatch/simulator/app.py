@@ -24,6 +24,7 @@ from stepbatch.simulator.faults import Faults
 from stepbatch.simulator.images import picture_for
 from stepbatch.simulator.payloads import COOKIE, detail, positive_int, read_json, short_sid, summary
 from stepbatch.simulator.seed import SeedAccount, seed_database, workbook_accounts
+from stepbatch.simulator.timing import ServerTiming, TimingMiddleware
 from stepbatch.workbook.groups import ALL_GROUPS, NO_GROUP
 
 HERE = Path(__file__).parent
@@ -85,10 +86,12 @@ def create_app(
     faults = faults or Faults()
     db_path = Path(db_path)
     prepare_db(db_path, workbook, seed, faults, accounts, counts)
-    sim = _Simulator(db_path, faults)
+    timing = ServerTiming()
+    sim = _Simulator(db_path, faults, timing)
     app = Starlette(routes=sim.routes())
     app.state.sim = sim
-    return FaultMiddleware(app, faults, random.Random(seed * 7919 + 1))
+    app.state.timing = timing
+    return TimingMiddleware(FaultMiddleware(app, faults, random.Random(seed * 7919 + 1)), timing)
 
 
 class FaultMiddleware:
@@ -121,9 +124,10 @@ Handler = Callable[[Request, sqlite3.Connection, str], Awaitable[Response]]
 
 
 class _Simulator(ProductEdits):
-    def __init__(self, db_path: Path, faults: Faults) -> None:
+    def __init__(self, db_path: Path, faults: Faults, timing: ServerTiming | None = None) -> None:
         self.db_path = db_path
         self.faults = faults
+        self.timing = timing or ServerTiming()
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
         self.build = f"{random.getrandbits(32):08x}"  # styled-component classes change per "build"
 

@@ -20,12 +20,14 @@ from stepbatch.simulator.payloads import (
     short_sid,
     source_edit,
 )
+from stepbatch.simulator.timing import ServerTiming
 
 
 class ProductEdits:
-    """Handlers mixed into the simulator app (they need only its `faults`)."""
+    """Handlers mixed into the simulator app (they need only its `faults` and `timing`)."""
 
     faults: Faults
+    timing: ServerTiming
 
     async def delete_image(self, request: Request, conn: sqlite3.Connection, account: str) -> Response:
         body = await read_json(request)
@@ -77,6 +79,7 @@ class ProductEdits:
         body = await read_json(request)
         kind, image_id = body.get("list"), body.get("image")
         await asyncio.sleep(self.faults.translate_ms / 1000)
+        self.timing.translate_s += self.faults.translate_ms / 1000
         with db.transaction(conn):
             p = db.get_product(conn, account, request.path_params["pid"])
             found = find_image(p, kind, image_id) if p else None

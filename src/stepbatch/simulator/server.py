@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import Literal
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from stepbatch.simulator.app import create_app
 from stepbatch.simulator.faults import Faults
@@ -48,6 +49,7 @@ class SimulatorServer:
         self.start_timeout = start_timeout
         self.url = ""
         self._server: uvicorn.Server | None = None
+        self.app: ASGIApp | None = None  # thread mode: the app served (its `.timing` sums server time)
         self._thread: threading.Thread | None = None
         self._proc: subprocess.Popen[str] | None = None
 
@@ -90,6 +92,7 @@ class SimulatorServer:
 
     def _start_thread(self) -> None:
         app = create_app(self.db_path, self.workbook, self.seed, self.faults, self.accounts, self.counts)
+        self.app = app
         config = uvicorn.Config(
             app, host=self.host, port=self.port, log_level="warning", lifespan="off", access_log=False
         )

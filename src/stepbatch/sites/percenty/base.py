@@ -72,7 +72,7 @@ _HIT_JS = """
 """
 
 
-_DISMISS_POPUPS_JS = f"""
+DISMISS_POPUPS_JS = f"""
 () => {{
   let closed = 0;
   for (const wrap of document.querySelectorAll({S.MODAL_WRAP!r})) {{
@@ -130,7 +130,7 @@ class PageHelper:
 
         A DOM click (not a mouse click): a popup can open underneath a drawer, where no mouse reaches it.
         """
-        return int(self.page.evaluate(_DISMISS_POPUPS_JS))
+        return int(self.page.evaluate(DISMISS_POPUPS_JS))
 
     def clear_overlays(self) -> int:
         """Close popups, then remove modal wrappers that linger after their dialog has gone."""

@@ -16,7 +16,8 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from stepbatch.engine.errors import Permanent, Transient
 from stepbatch.sites.percenty import selectors as S
-from stepbatch.sites.percenty.base import ACT_ATTEMPTS, SHORT_TIMEOUT_MS, PageHelper
+from stepbatch.sites.percenty.base import ACT_ATTEMPTS, DISMISS_POPUPS_JS, SHORT_TIMEOUT_MS, PageHelper
+from stepbatch.sites.percenty.dom_reads import COUNT_SHOWN_JS, DRAWER_STATE_JS, TAB_READY_JS
 from stepbatch.sites.percenty.image_editor import ImageEditor, ShownImage
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,13 @@ _COUNT_DRAWERS_JS = f"""
   .filter(d => d.getClientRects().length > 0).length
 """
 _FEWER_DRAWERS_JS = f"(n) => ({_COUNT_DRAWERS_JS})() < n"
+_COUNT_THEN_DISMISS_JS = f"""
+() => {{
+  const open = ({_COUNT_DRAWERS_JS})();
+  if (open) ({DISMISS_POPUPS_JS})();
+  return open;
+}}
+"""
 
 
 class ProductEditor:
@@ -57,10 +65,9 @@ class ProductEditor:
     def close(self) -> None:
         """ESC closes the top layer only (a popup, the bulk drawer, then the product drawer): repeat."""
         for attempt in range(6):
-            open_now = self._visible_drawers()
+            open_now = int(self.page.evaluate(_COUNT_THEN_DISMISS_JS))  # popups dismissed if any is open
             if open_now == 0:
                 return
-            self.h.dismiss_popups()
             if attempt >= 3:  # ESC ignored: the close icon of the top drawer
                 self.page.locator(S.DRAWER).last.locator(S.DRAWER_CLOSE_ICON).first.click()
             else:
@@ -76,20 +83,32 @@ class ProductEditor:
         return int(self.page.evaluate(_COUNT_DRAWERS_JS))
 
     def switch_tab(self, key: int) -> None:
-        tab = self.page.locator(S.tab(key)).first
-        if S.TAB_ACTIVE_CLASS not in (tab.get_attribute("class") or "").split():
-            self.h.click(tab.locator(S.TAB_BUTTON).first)
-        self.page.locator(f"{S.tab(key)}.{S.TAB_ACTIVE_CLASS}").first.wait_for(state="visible")
-        self.page.locator(S.tab_ready(key)).first.wait_for(state="visible")
+        """Tab `key` active and ready: one read when it already is, else its click and one wait."""
+        state = self._state(key)["tab"]
+        if state["activeShown"] and state["ready"]:
+            return
+        if not state["active"]:
+            self.h.click(self.page.locator(S.tab(key)).first.locator(S.TAB_BUTTON).first)
+        self.h.wait_js(TAB_READY_JS, key)
+
+    def _on_tab(self, key: int) -> None:
+        """The product drawer on tab `key`, the bulk drawer closed: one read when it already is."""
+        state = self._state(key)
+        tab = state["tab"]
+        if state["bulk"]:
+            self.close_bulk()
+        if state["bulk"] or not (tab["activeShown"] and tab["ready"]):
+            self.switch_tab(key)
+
+    def _state(self, key: int | None = None, count: str | None = None) -> dict:
+        """The drawer in one read (see dom_reads.DRAWER_STATE_JS)."""
+        return dict(self.page.evaluate(DRAWER_STATE_JS, {"key": key, "count": count}))
 
     # --- counts ---
-    def _count(self, scope: Locator, text_selector: str, pattern: re.Pattern[str]) -> int:
-        node = scope.locator(text_selector + S.VISIBLE).first
-        node.wait_for(state="visible")
-        value = S.parse_int(pattern, node.inner_text())
-        if value is None:
-            raise Transient(f"could not read the count from {node.inner_text()!r}")
-        return value
+    def _count(self, kind: str) -> int:
+        """The count `kind` ("image" in the bulk drawer, "thumb" in the product drawer) once it shows."""
+        shown = self.h.wait_js(COUNT_SHOWN_JS, kind)
+        return int(shown["n"])  # type: ignore[index]
 
     def _wait_count(self, scope: Locator, text_selector: str, pattern: re.Pattern[str], want: int) -> None:
         regex = pattern.pattern.replace("([0-9,]+)", str(want))
@@ -124,8 +143,11 @@ class ProductEditor:
             raise Transient("the image bulk-edit drawer did not close")
 
     def detail_count(self) -> int:
+        state = self._state(count="image")
+        if state["bulk"] and state["count"] is not None:
+            return int(state["count"])
         self.open_bulk()
-        return self._count(self.bulk, S.IMAGE_COUNT_TEXT, S.IMAGE_COUNT_RE)
+        return self._count("image")
 
     def delete_detail(self, position: int) -> None:
         """Delete the detail image at 1-based `position` and wait for the count to drop by one."""
@@ -137,9 +159,13 @@ class ProductEditor:
 
     # --- thumbnails: 썸네일 tab ---
     def thumbnail_count(self) -> int:
-        self.close_bulk()
-        self.switch_tab(S.TAB_KEYS["thumbnails"])
-        return self._count(self.drawer, S.THUMB_COUNT_TEXT, S.THUMB_COUNT_RE)
+        key = S.TAB_KEYS["thumbnails"]
+        state = self._state(key, "thumb")
+        tab = state["tab"]
+        if not state["bulk"] and tab["activeShown"] and tab["ready"] and state["count"] is not None:
+            return int(state["count"])
+        self._on_tab(key)
+        return self._count("thumb")
 
     def delete_thumbnail(self, position: int) -> None:
         before = self.thumbnail_count()
@@ -154,8 +180,7 @@ class ProductEditor:
 
     def option_count(self) -> int:
         """Options that carry an image (the ones `copy:N` and option translation work on)."""
-        self.close_bulk()
-        self.switch_tab(S.TAB_KEYS["options"])
+        self._on_tab(S.TAB_KEYS["options"])
         return self._option_images().count()
 
     def copy_option_to_thumbnail(self, index: int) -> None:
@@ -199,18 +224,15 @@ class ProductEditor:
             self.open_bulk()
             return self.bulk.locator(S.CARD).nth(position - 1).locator(S.CARD_EDIT).first
         if target == THUMBNAIL:
-            self.close_bulk()
-            self.switch_tab(S.TAB_KEYS["thumbnails"])
+            self._on_tab(S.TAB_KEYS["thumbnails"])
             return self.content(S.CARD).nth(position - 1).locator(S.CARD_EDIT).first
-        self.close_bulk()
-        self.switch_tab(S.TAB_KEYS["options"])
+        self._on_tab(S.TAB_KEYS["options"])
         items = self.content(S.OPTION_ITEM).filter(has=self.page.locator(S.OPTION_EDIT))
         return items.nth(position - 1).locator(S.OPTION_EDIT).first
 
     # --- detail HTML (CKEditor) ---
     def detail_html(self) -> str:
-        self.close_bulk()
-        self.switch_tab(S.TAB_KEYS["detail"])
+        self._on_tab(S.TAB_KEYS["detail"])
         editable = self.content(S.CK_EDITABLE).first
         editable.wait_for(state="visible")
         return editable.inner_html()
@@ -218,8 +240,7 @@ class ProductEditor:
     def insert_source(self, html: str, *, at_start: bool) -> None:
         """Type `html` in CKEditor's source mode (소스), at its start (where the caret is when the mode
         opens) or at its end, and leave the mode, which commits the change."""
-        self.close_bulk()
-        self.switch_tab(S.TAB_KEYS["detail"])
+        self._on_tab(S.TAB_KEYS["detail"])
         source = self.content(S.CK_SOURCE_BUTTON).first
         self.h.click(source)
         textarea = self.content(S.CK_SOURCE_TEXTAREA).first

@@ -23,6 +23,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from stepbatch.engine.errors import StopAccount, Transient
 from stepbatch.sites.percenty import selectors as S
 from stepbatch.sites.percenty.base import SHORT_TIMEOUT_MS, PageHelper
+from stepbatch.sites.percenty.dom_reads import EDITOR_CLOSE_STEP_JS, TRANSLATE_CLICKABLE_JS
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,22 @@ _CANVAS_PNG_JS = f"""
 """
 
 _TWO_FRAMES_JS = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))"
+# Two reads of `_SHOWN_JS` two frames apart, in one call: [first, second].
+_SHOWN_TWICE_JS = f"""
+async () => {{
+  const read = {_SHOWN_JS};
+  const first = await read();
+  if (first === null) return [null, null];
+  await ({_TWO_FRAMES_JS})();
+  return [first, await read()];
+}}
+"""
+_SOURCE_JS = f"""
+(i) => {{
+  const t = document.querySelectorAll({S.EDITOR_THUMB!r})[i];
+  return t ? (t.currentSrc || t.src || '') : '';
+}}
+"""
 
 # Watches the translate button from before the press, so a loading state shorter than a poll is still seen.
 _WATCH_LOADING_JS = f"""
@@ -93,6 +110,7 @@ _WATCH_LOADING_JS = f"""
                                      attributeFilter: ['class']}});
 }}
 """
+_WATCH_THEN_CLICKABLE_JS = f"() => {{ ({_WATCH_LOADING_JS})(); return ({TRANSLATE_CLICKABLE_JS})(); }}"
 _LOADING_OVER_JS = """
 () => {
   const w = window.__sbTranslate; if (!w) return true;
@@ -147,21 +165,17 @@ class ImageEditor:
 
     def source(self, index: int) -> str:
         """The URL of strip image `index` (a translated image is a new picture, so its URL changes)."""
-        thumb = self.page.locator(S.EDITOR_THUMB).nth(index)
-        return str(thumb.evaluate("(img) => img.currentSrc || img.src || ''"))
+        return str(self.page.evaluate(_SOURCE_JS, index))
 
     # --- which image is shown ---
     def shown(self) -> list[int] | None:
         """Strip indices the canvas shows once it settles (two reads that agree), or None if unreadable."""
-        previous: list[int] | None = []
-        for _ in range(40):
-            now = self.page.evaluate(_SHOWN_JS)
-            if now is None:
+        for _ in range(20):
+            first, second = self.page.evaluate(_SHOWN_TWICE_JS)
+            if first is None or second is None:
                 return None
-            if now and now == previous:
-                return list(now)
-            previous = now
-            self._next_frames()
+            if second and second == first:
+                return list(second)
         raise Transient("the image editor's canvas shows none of its images")
 
     def show(self, index: int) -> None:
@@ -216,8 +230,10 @@ class ImageEditor:
     # --- translate ---
     def press(self) -> None:
         def press() -> None:
-            self.page.evaluate(_WATCH_LOADING_JS)  # per attempt: only this press's loading counts
-            if self.h.is_clickable(self.button):
+            # per attempt: only this press's loading counts; watched from before the click
+            if self.page.evaluate(
+                f"() => {{ ({_WATCH_LOADING_JS})(); return ({TRANSLATE_CLICKABLE_JS})(); }}"
+            ):
                 self.h.click(self.button)
             else:  # the editor's own shortcut, for when another layer covers its toolbar
                 self.page.keyboard.press(S.TRANSLATE_KEY)
@@ -250,15 +266,16 @@ class ImageEditor:
         """수정사항 저장 closes the editor (ESC does not, by the operators' notes)."""
         save = self.page.locator(S.EDITOR_SAVE).last
         for _ in range(3):
-            if not self.button.is_visible():
+            state = self.page.evaluate(EDITOR_CLOSE_STEP_JS)  # popups dismissed when it is open
+            if not state["open"]:
                 return
-            self.h.dismiss_popups()
-            if save.is_visible():
+            if state["save"]:
                 self.h.click(save)
             else:
                 self.h.press_escape()
             try:
                 self.button.wait_for(state="hidden", timeout=SHORT_TIMEOUT_MS)
+                return
             except PlaywrightTimeout:
                 continue
         self.button.wait_for(state="hidden")

@@ -43,6 +43,14 @@ _RESULTS_FOR_JS = f"""
 }}
 """
 
+# The rows' keys once the list is settled for `code` (as `_RESULTS_FOR_JS`); `{ids: []}` on the sign-in page.
+_SETTLED_IDS_JS = f"""
+(code) => {{
+  if (!({_RESULTS_FOR_JS})(code)) return null;
+  return {{ids: [...document.querySelectorAll({S.ROWS!r})].map(r => r.getAttribute('data-row-key'))}};
+}}
+"""
+
 _TOTAL_JS = f"""
 () => {{
   const totalRe = new RegExp({S.TOTAL_JS_PATTERN!r});
@@ -199,6 +207,13 @@ class ProductList:
         self.h.check_session()
         self.h.wait_js(_RESULTS_FOR_JS, code)
         self.h.check_session()
+
+    def results_row_ids(self, code: str) -> list[str]:
+        """`wait_results(code)`, then `row_ids()`, in one wait."""
+        self.h.check_session()
+        shown = self.h.wait_js(_SETTLED_IDS_JS, code)
+        self.h.check_session()
+        return list(shown["ids"])  # type: ignore[index]
 
     def total(self) -> int:
         value = self.page.evaluate(_TOTAL_JS)

@@ -111,8 +111,7 @@ class Step3Processor:
         """Pages on past finished products; the list must show `code`'s search (else the wait fails)."""
         lst = self.site.list
         while True:
-            lst.wait_results(code)
-            for item_id in lst.row_ids():
+            for item_id in lst.results_row_ids(code):
                 record = ctx.item_state(item_id)
                 if record is None or record.status not in _SKIP:
                     return item_id

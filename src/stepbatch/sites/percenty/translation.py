@@ -87,18 +87,25 @@ class Translation:
                 _note_decision(journal, target, position, entry, reused=True)
                 continue
             with self.editor.image_in_editor(target, position) as shown:
-                if detector is not None and not self._has_chinese(detector, shown, target, position, journal):
-                    continue
-                self._press_once(shown, target, position, journal)
+                decision: dict[str, Any] = {}
+                if detector is not None:
+                    decision = self._decide(detector, shown, target, position, journal)
+                    if not decision.get("zh", True):
+                        continue
+                self._press_once(shown, target, position, journal, decision)
 
     @staticmethod
-    def _has_chinese(
+    def _decide(
         detector: ChineseTextDetector, shown: ShownImage, target: str, position: int, journal: ImageJournal
-    ) -> bool:
+    ) -> dict[str, Any]:
+        """The OCR decision for the image ({} when the journal already holds one: never decided again).
+
+        A decision against pressing is journaled at once; one for pressing goes with the press's `src`
+        (one commit: a resume that finds neither reads the image again, and nothing was pressed)."""
         entry = journal.get(position)
         if "zh" in entry:  # decided before an interruption: never decided again
             _note_decision(journal, target, position, entry, reused=True)
-            return bool(entry["zh"])
+            return {"zh": bool(entry["zh"])} if not entry["zh"] else {}
         picture = shown.picture()
         verdict = (
             detector.detect(picture)
@@ -109,18 +116,21 @@ class Translation:
         if verdict.error:
             decision["error"] = verdict.error
             log.warning("OCR failed on %s image %d (%s): pressing", target, position, verdict.error)
-        journal.put(position, **decision)
+        if not verdict.has_chinese:
+            journal.put(position, **decision)
         _note_decision(journal, target, position, {**decision, "found": verdict.found}, reused=False)
-        return verdict.has_chinese
+        return decision
 
     @staticmethod
-    def _press_once(shown: ShownImage, target: str, position: int, journal: ImageJournal) -> None:
+    def _press_once(
+        shown: ShownImage, target: str, position: int, journal: ImageJournal, decision: dict[str, Any]
+    ) -> None:
         src = shown.source()
         started_from = journal.get(position).get("src")
         if started_from and started_from != src:  # pressed before an interruption, and it landed
             journal.put(position, pressed=True)
             return
-        journal.put(position, src=src)
+        journal.put(position, **decision, src=src)
         shown.press()
         journal.put(position, pressed=True)
         journal.note("press", target=target, position=position)
