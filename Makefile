@@ -5,14 +5,14 @@ STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 DEMO_ARGS ?=
 
-.PHONY: demo test lint bootstrap chromium clean
+.PHONY: demo test lint bootstrap chromium postgresql clean
 
-bootstrap: $(STAMP) chromium
+bootstrap: $(STAMP) chromium postgresql
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev,ocr]'
+	$(PY) -m pip install -q -e '.[dev,ocr,cluster]'
 	touch $(STAMP)
 
 # Debian/Ubuntu: install the distribution's Chromium and ChromeDriver, and the CJK font the simulator
@@ -23,6 +23,15 @@ chromium:
 		SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO="sudo"; \
 		echo "installing chromium, chromium-driver and fonts-noto-cjk (Debian packages)"; \
 		$$SUDO apt-get update -q && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver fonts-noto-cjk >/dev/null; \
+	fi
+
+# Debian/Ubuntu: PostgreSQL for the cluster tests (they start their own throwaway cluster on 127.0.0.1 and
+# a free port, as the `postgres` user when run as root, and remove it afterwards). Elsewhere: see README.
+postgresql:
+	@if [ -f /etc/debian_version ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		SUDO=""; [ "$$(id -u)" -ne 0 ] && SUDO="sudo"; \
+		echo "installing postgresql (Debian package)"; \
+		$$SUDO apt-get update -q && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >/dev/null; \
 	fi
 
 demo: bootstrap

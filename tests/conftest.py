@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
@@ -61,3 +62,42 @@ def state_dir(tmp_path: Path) -> Path:
     d = tmp_path / "state"
     d.mkdir()
     return d
+
+
+# -- PostgreSQL: one throwaway cluster per test process (each xdist worker starts its own) ------------
+
+
+def pg_server_or_skip():
+    """This process's throwaway PostgreSQL (started on first use); skips without initdb, fails on CI."""
+    from stepbatch.state.pg.throwaway import PostgresNotInstalled, shared_server
+
+    try:
+        return shared_server()
+    except PostgresNotInstalled as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is required on CI: {exc}")
+        pytest.skip(str(exc))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _stop_pg_server_at_the_end():
+    """Stops the throwaway PostgreSQL when the session ends, if anything started it (nothing starts here)."""
+    yield
+    from stepbatch.state.pg import throwaway
+
+    throwaway.stop_shared_server()
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """A real PostgreSQL (Debian's initdb/pg_ctl) on 127.0.0.1 and a free port, for the whole session."""
+    return pg_server_or_skip()
+
+
+@pytest.fixture
+def pg_dsn(pg_server) -> Iterator[str]:
+    """A fresh, empty database for one test; dropped afterwards (its connections closed first)."""
+    dsn = pg_server.new_database()
+    yield dsn
+    with contextlib.suppress(Exception):
+        pg_server.drop_database(dsn.rsplit("/", 1)[1])

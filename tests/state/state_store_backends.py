@@ -8,6 +8,8 @@ JSON-able `spec` from which a child process builds that backend (`from_spec`).
 
 from __future__ import annotations
 
+import os
+import uuid
 from pathlib import Path
 from typing import Any, ClassVar, Protocol
 
@@ -53,8 +55,53 @@ class FileBackendFactory:
         return {"backend": self.name, "state_dir": str(self.state_dir)}
 
 
-STORE_FACTORIES: dict[str, type[StoreBackendFactory]] = {"file": FileBackendFactory}
-LEASE_FACTORIES: dict[str, type[StoreBackendFactory]] = {"filelock": FileBackendFactory}
+class PgBackendFactory:
+    """`PgBackend` on a fresh database of this process's throwaway PostgreSQL (tests/conftest.py's)."""
+
+    name: ClassVar[str] = "postgres"
+
+    def __init__(self, dsn: str) -> None:
+        self.dsn = dsn
+
+    @classmethod
+    def create(cls, tmp_path: Path) -> PgBackendFactory:
+        import pytest
+
+        from stepbatch.state.pg.throwaway import PostgresNotInstalled, shared_server
+
+        try:
+            server = shared_server()
+        except PostgresNotInstalled as exc:
+            if os.environ.get("CI"):
+                pytest.fail(f"PostgreSQL is required on CI: {exc}")
+            pytest.skip(str(exc))
+        return cls(server.new_database())
+
+    @classmethod
+    def from_spec(cls, spec: dict[str, Any]) -> StateBackend:
+        from stepbatch.state.pg.backend import PgBackend
+
+        return PgBackend(spec["dsn"], holder=spec["holder"])
+
+    def backend(self) -> StateBackend:
+        return self.from_spec(self.spec())
+
+    def reopen(self) -> StateBackend:
+        return self.from_spec(self.spec())
+
+    def spec(self) -> dict[str, Any]:
+        # every backend its own holder, as every worker process and job has
+        return {"backend": self.name, "dsn": self.dsn, "holder": f"test-{uuid.uuid4().hex[:8]}"}
+
+
+STORE_FACTORIES: dict[str, type[StoreBackendFactory]] = {
+    "file": FileBackendFactory,
+    "postgres": PgBackendFactory,
+}
+LEASE_FACTORIES: dict[str, type[StoreBackendFactory]] = {
+    "filelock": FileBackendFactory,
+    "postgres": PgBackendFactory,
+}
 
 
 def backend_from_spec(spec: dict[str, Any]) -> StateBackend:

@@ -26,6 +26,7 @@ from stepbatch.app.processors import build_processor, check_step
 from stepbatch.app.progress import ProgressDisplay
 from stepbatch.config import NotifyConfig
 from stepbatch.engine.options import OptionSpec, RunOptions, option_specs
+from stepbatch.engine.protocol import BrowserFactory, StepProcessor
 from stepbatch.errors import EXIT_OK, EXIT_PROBLEMS, EXIT_UNUSABLE, UserError
 from stepbatch.text import plural
 from stepbatch.workbook import Workbook, load_workbook
@@ -126,10 +127,47 @@ def select_units(book: Workbook, account: Account, step: str, server: str | None
 # --- one account ----------------------------------------------------------------------------------------
 
 
-def run_one(req: RunRequest, *, out: TextIO | None = None, live: bool | None = None) -> int:
-    """Check, then run one account; prints progress and the summary; returns the exit code."""
+@dataclass
+class AccountRig:
+    """What runs one account here: its processor, its browser factory, the leftover browsers ended."""
+
+    processor: StepProcessor
+    browser_factory: BrowserFactory
+    killed: list[int]
+
+
+def account_rig(req: RunRequest, account: Account) -> AccountRig:
+    """Build the processor, check the browser and the site, end the account's leftover browsers, and
+    make the browser factory (printing nothing): `run_one`'s set-up, shared with `stepbatch worker`."""
     from stepbatch.browser.factory import BrowserOptions, browser_factory
     from stepbatch.browser.orphans import kill_recorded_orphans
+
+    processor = build_processor(
+        req.step,
+        req.base_url,
+        plugin=req.processor,
+        max_products_per_code=req.options.max_products_per_code,
+        translate_all=req.options.translate_all,
+    )
+    check_browser(req.browser, req.chrome_binary)
+    probe_base_url(req.base_url)
+    state_dir = Path(req.state_dir)
+    killed = kill_recorded_orphans(state_dir, account.nickname)
+    factory = browser_factory(
+        BrowserOptions(
+            kind=req.browser,
+            headless=not req.headed,
+            chrome_binary=req.chrome_binary,
+            offline=is_local(req.base_url),
+            state_dir=state_dir,
+            account=account.nickname,
+        )
+    )
+    return AccountRig(processor, factory, killed)
+
+
+def run_one(req: RunRequest, *, out: TextIO | None = None, live: bool | None = None) -> int:
+    """Check, then run one account; prints progress and the summary; returns the exit code."""
     from stepbatch.engine.runner import default_resume_hint, run_account
     from stepbatch.report.html import write_report_quietly
     from stepbatch.report.notify import Notifier
@@ -142,30 +180,12 @@ def run_one(req: RunRequest, *, out: TextIO | None = None, live: bool | None = N
         raise UserError("--account is required (or --accounts all)")
     account = book.account(req.account)
     selection = select_run_units(book, account, req.step, req.server, skip_invalid=req.options.skip_invalid)
-    processor = build_processor(
-        req.step,
-        req.base_url,
-        plugin=req.processor,
-        max_products_per_code=req.options.max_products_per_code,
-        translate_all=req.options.translate_all,
-    )
-    check_browser(req.browser, req.chrome_binary)
-    probe_base_url(req.base_url)
+    rig = account_rig(req, account)
     state_dir = Path(req.state_dir)
-    killed = kill_recorded_orphans(state_dir, account.nickname)
-    if killed:
-        leftover = plural(len(killed), "leftover browser process", "leftover browser processes")
+    if rig.killed:
+        leftover = plural(len(rig.killed), "leftover browser process", "leftover browser processes")
         out.write(f"ended {leftover} of {account.nickname}\n")
-    factory = browser_factory(
-        BrowserOptions(
-            kind=req.browser,
-            headless=not req.headed,
-            chrome_binary=req.chrome_binary,
-            offline=is_local(req.base_url),
-            state_dir=state_dir,
-            account=account.nickname,
-        )
-    )
+    processor, factory = rig.processor, rig.browser_factory
     options = replace(req.options, step=req.step)
     gate = translation_gate(req.step, options.translate_all)
     write_start_lines(out, selection, gate)

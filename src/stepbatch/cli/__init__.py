@@ -24,9 +24,18 @@ app = typer.Typer(
 
 
 def _register_commands() -> None:
-    from stepbatch.cli import probe_cmds, report_cmds, run_cmds, simulator_cmds, state_cmds, workbook_cmds
+    from stepbatch.cli import (
+        cluster_cmds,
+        probe_cmds,
+        report_cmds,
+        run_cmds,
+        simulator_cmds,
+        state_cmds,
+        workbook_cmds,
+    )
 
-    for module in (workbook_cmds, state_cmds, simulator_cmds, run_cmds, report_cmds, probe_cmds):
+    modules = (workbook_cmds, state_cmds, simulator_cmds, run_cmds, report_cmds, probe_cmds, cluster_cmds)
+    for module in modules:
         module.register(app)
 
 

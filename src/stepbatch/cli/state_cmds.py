@@ -21,8 +21,19 @@ STATE_DIR_OPTION = typer.Option(
 def status(
     state_dir: Path = STATE_DIR_OPTION,
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    db: str | None = typer.Option(
+        None, "--db", envvar="STEPBATCH_DB", help="the cluster's PostgreSQL URL: show its accounts instead"
+    ),
+    lease_s: float = typer.Option(
+        30.0, "--lease-s", help="with --db: a running job silent longer is stalled"
+    ),
 ) -> None:
-    """Progress per account × step × server, and which accounts are running now."""
+    """Progress per account × step × server, and which accounts are running now (with --db: the cluster's)."""
+    if db:
+        from stepbatch.cli.cluster_cmds import cluster_status
+
+        cluster_status(db, lease_s=lease_s, as_json=as_json)
+        return
     rows = collect_status(state_dir)
     if as_json:
         typer.echo(json.dumps([r.to_dict() for r in rows], ensure_ascii=False, indent=1))

@@ -1,0 +1,40 @@
+"""stepbatch's cluster tables, as migrations applied after the progress tables (versions 100+).
+
+A run request holds everything a worker on another machine needs, except the password: `password_ref`
+names where the worker finds it (an environment variable, or one cell of its own copy of the workbook).
+"""
+
+from __future__ import annotations
+
+RUN_REQUEST_SQL = """
+CREATE TABLE IF NOT EXISTS sb_run_request (
+    id            bigserial PRIMARY KEY,
+    account       text NOT NULL,
+    step          text NOT NULL,
+    server        text,
+    base_url      text NOT NULL,
+    login         jsonb NOT NULL,
+    units         jsonb NOT NULL,
+    options       jsonb NOT NULL,
+    skipped_rows  jsonb NOT NULL DEFAULT '[]'::jsonb,
+    password_ref  jsonb NOT NULL,
+    workbook_name text NOT NULL,
+    submitted_at  timestamptz NOT NULL DEFAULT now(),
+    job_id        bigint,
+    status        text NOT NULL DEFAULT 'queued',
+    worker        text,
+    last_error    text,
+    summary       jsonb,
+    updated_at    timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX IF NOT EXISTS sb_run_request_account_step ON sb_run_request (account, step, id);
+CREATE INDEX IF NOT EXISTS sb_run_request_job ON sb_run_request (job_id);
+"""
+
+CLUSTER_MIGRATIONS: list[tuple[int, str, str]] = [
+    (100, "cluster_run_request", RUN_REQUEST_SQL),
+]
+
+REQUEST_STATUSES = ("queued", "running", "done", "failed")
+
+__all__ = ["CLUSTER_MIGRATIONS", "REQUEST_STATUSES", "RUN_REQUEST_SQL"]
