@@ -30,18 +30,15 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import psutil
-from stepbatch.state.pg.connect import connect
-from stepbatch.state.pg.throwaway import ThrowawayPostgres
-
-from chaos import code_version, make_workbook
+from chaos import MARK_ENV, code_version, make_workbook, marked_browsers
 from stepbatch.simulator.faults import Faults
 from stepbatch.simulator.server import SimulatorServer
 from stepbatch.simulator.verify import verify
+from stepbatch.state.pg.connect import connect
+from stepbatch.state.pg.throwaway import ThrowawayPostgres
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "reliability.md"
-MARK_ENV = "STEPBATCH_CLUSTER_CHAOS_MARK"
 POLL_S = 0.5
 RUN_TIMEOUT_S = 4 * 3600.0
 
@@ -77,7 +74,7 @@ class Worker:
                 os.killpg(self.proc.pid, signum)
 
     def browsers(self) -> list[int]:
-        return marked(self.mark)
+        return marked_browsers(self.mark)
 
     def stop(self, timeout_s: float = 120.0) -> None:
         if not self.alive:
@@ -89,20 +86,6 @@ class Worker:
         except subprocess.TimeoutExpired:
             self.signal_group(signal.SIGKILL)
             self.proc.wait()
-
-
-def marked(mark: str) -> list[int]:
-    """Chromium processes (any `chrom*`) that inherited `mark`: a worker's browsers, wherever they went."""
-    pids = []
-    for proc in psutil.process_iter(["pid", "name"]):
-        if "chrom" not in (proc.info["name"] or "").lower():
-            continue
-        try:
-            if proc.environ().get(MARK_ENV) == mark and proc.status() != psutil.STATUS_ZOMBIE:
-                pids.append(proc.info["pid"])
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
-            continue
-    return pids
 
 
 def kill_pids(pids: list[int]) -> None:
@@ -201,13 +184,20 @@ def take_over_s(cluster: Cluster, accounts: list[str], before: dict, since: floa
     return time.monotonic() - since if ok else None
 
 
-def kill_worker(cluster: Cluster, rng: random.Random, out: Outcome) -> None:
+def pick_busy(cluster: Cluster, rng: random.Random) -> tuple[Worker, list[str], dict] | None:
+    """A live worker holding at least one account, its accounts, and every lease as it is now."""
     busy = [w for w in cluster.workers if w.alive and holding(cluster, w)]
     if not busy:
-        return
+        return None
     worker = rng.choice(busy)
-    accounts = holding(cluster, worker)
-    before = cluster.leases()
+    return worker, holding(cluster, worker), cluster.leases()
+
+
+def kill_worker(cluster: Cluster, rng: random.Random, out: Outcome) -> None:
+    picked = pick_busy(cluster, rng)
+    if picked is None:
+        return
+    worker, accounts, before = picked
     worker.signal_group(signal.SIGKILL)
     t0 = time.monotonic()
     assert worker.proc is not None
@@ -223,12 +213,10 @@ def kill_worker(cluster: Cluster, rng: random.Random, out: Outcome) -> None:
 
 
 def pause_worker(cluster: Cluster, rng: random.Random, out: Outcome) -> None:
-    busy = [w for w in cluster.workers if w.alive and holding(cluster, w)]
-    if not busy:
+    picked = pick_busy(cluster, rng)
+    if picked is None:
         return
-    worker = rng.choice(busy)
-    accounts = holding(cluster, worker)
-    before = cluster.leases()
+    worker, accounts, before = picked
     worker.signal_group(signal.SIGSTOP)
     t0 = time.monotonic()
     print(f"cluster-chaos: SIGSTOP {worker.name} holding {accounts}", flush=True)
