@@ -41,6 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "reliability.md"
 POLL_S = 0.5
 RUN_TIMEOUT_S = 4 * 3600.0
+TAKE_OVER_MAX_S = 120.0  # issue 16: a SIGKILLed worker's accounts go on within 2 minutes
 
 
 def stepbatch(*args: str) -> list[str]:
@@ -280,6 +281,8 @@ def end_checks(cluster: Cluster, sim: SimulatorServer, out: Outcome) -> list[tup
          len(out.pauses) >= cluster.args.pauses),
         (f"PostgreSQL restarts {out.pg_restarts} of {cluster.args.pg_restarts}",
          out.pg_restarts >= cluster.args.pg_restarts),
+        (f"slowest SIGKILL take-over {max(out.kills, default=0):.1f} s (at most {TAKE_OVER_MAX_S:g} s)",
+         max(out.kills, default=0) <= TAKE_OVER_MAX_S),
     ]  # fmt: skip
 
 

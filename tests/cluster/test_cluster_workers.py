@@ -48,15 +48,18 @@ def test_three_workers_share_four_accounts(machines: Machines, sim4: Sim, dsn: s
 
 
 def test_a_killed_worker_is_taken_over(machines: Machines, sim1: Sim, dsn: str, tmp_path: Path):
+    """A dead holder (lease silent past lease_s, its session's advisory lock free) is re-queued without
+    waiting for stale_s: with stale_s = 600 only that path can take over within the 120 s wait."""
     account = sim1.book.accounts[0].nickname
-    machines.start("m1")
-    machines.start("m2")
+    machines.start("m1", stale_s=600)
+    machines.start("m2", stale_s=600)
     assert submit(sim1, dsn, account, tmp_path).returncode == 0
     victim = machines.running_on(account)
     wait_until(lambda: mid_product(dsn, account), 120, what="a product in flight")
     victim.chromium()
     victim.proc.kill()
     victim.proc.wait(timeout=10)
+    machines.running_on_other(account, victim.name)
     [row] = all_finished(dsn, [account])
     assert row.worker != victim.name
     _verified(sim1)

@@ -168,7 +168,9 @@ def make_app(dsn: str, runner: JobRunner, reaper: Reaper, *, reap_every_s: int =
 
     every = max(1, min(int(reap_every_s), 30))
 
-    @app.periodic(cron=f"*/{every} * * * * *", periodic_id="reaper")
+    # croniter takes seconds as the sixth field: "*/10 * * * * *" would mean every second of every
+    # tenth minute (the reaper then sleeps up to ten minutes at a time).
+    @app.periodic(cron=f"* * * * * */{every}", periodic_id="reaper")
     @app.task(name=REAP_TASK, queue=REAPER_QUEUE, lock=REAPER_LOCK, queueing_lock=REAPER_LOCK)
     async def reap(timestamp: int) -> None:
         await reaper(app)

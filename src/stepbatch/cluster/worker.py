@@ -286,7 +286,7 @@ async def _serve(settings: WorkerSettings) -> None:
     jobs = AccountJobs(settings)
 
     async def reaper(app: Any) -> None:
-        await reap_stalled(app.connector, settings.stale_s)
+        await reap_stalled(app.connector, settings.stale_s, settings.lease_s)
 
     app = make_app(settings.dsn, jobs, reaper, reap_every_s=settings.reap_every_s)
     loop = asyncio.get_running_loop()
