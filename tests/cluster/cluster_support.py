@@ -15,20 +15,9 @@ import psutil
 
 from stepbatch.cluster.status import AccountStatus, collect
 from stepbatch.simulator.testing import Sim, wait_until
+from stepbatch.simulator.testing import stepbatch_cli as cli
 
 LEASE_S, STALE_S = 3.0, 6.0  # small, so take-overs happen within seconds
-
-
-def cli(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "stepbatch", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=timeout,
-        check=False,
-    )
 
 
 def submit(sim: Sim, dsn: str, accounts: str, cwd: Path, *extra: str) -> subprocess.CompletedProcess[str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,7 +10,7 @@ from pathlib import Path
 from stepbatch.app.run import RunRequest
 from stepbatch.engine.options import RunOptions
 from stepbatch.simulator.faults import Faults
-from stepbatch.simulator.testing import Sim, query, running_simulator
+from stepbatch.simulator.testing import Sim, query, running_simulator, stepbatch_cli
 from stepbatch.simulator.testing import simulator as simulator_server
 from stepbatch.workbook import write_sample_workbook
 
@@ -59,19 +58,6 @@ def request(sim: Sim, step: str, state_dir: Path, *, gate: bool = False, **optio
         base_url=sim.url,
         state_dir=state_dir,
         options=opts,
-    )
-
-
-def stepbatch_cli(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """`stepbatch ARGS…` in a separate Python process, its output captured as text."""
-    return subprocess.run(
-        [sys.executable, "-m", "stepbatch", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=timeout,
-        check=False,
     )
 
 

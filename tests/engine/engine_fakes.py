@@ -8,16 +8,22 @@ op → edited → done, and on resume it inspects the site before repeating anyt
 
 from __future__ import annotations
 
+import random
 import sqlite3
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from stepbatch.engine.options import RunOptions
 from stepbatch.engine.protocol import ItemStatus, UnitContext, UnitResult, UnitStatus
+from stepbatch.engine.runner import RunSummary, run_account
+from stepbatch.state.progress import ProgressStore
 from stepbatch.workbook.models import Account, Secret, Unit
 
 OPS = ("del_first", "del_last", "translate")
+SERVER = "서버2-1"
 
 
 def make_account(nickname: str = "ABC") -> Account:
@@ -275,3 +281,49 @@ def check_exactly_once(site: Site, ops: tuple[str, ...] = OPS) -> list[str]:
         if grp == "new":
             problems.append(f"{pid}: not moved")
     return problems
+
+
+class Harness:
+    """One account's run over a fake site: units with `counts` products each, a fake browser factory and
+    the site's exactly-once processor. Every event is kept in `events`."""
+
+    def __init__(self, tmp_path: Path, counts: list[int], *, seed: int = 7) -> None:
+        self.state_dir = tmp_path / "state"
+        self.site = Site(tmp_path / "site.db")
+        self.units = make_units(len(counts), server=SERVER)
+        self.site.populate({u.provider_code: n for u, n in zip(self.units, counts, strict=True)})
+        self.factory = FakeFactory()
+        self.processor = SiteProcessor(self.site)
+        self.events: list[dict] = []
+        self.seed = seed
+
+    def run(
+        self,
+        *,
+        listeners: Sequence[Callable[[dict], None]] = (),
+        engine: dict[str, Any] | None = None,
+        **options: Any,
+    ) -> RunSummary:
+        """`options` are RunOptions fields; `engine` more run_account arguments (a backend, a stop switch)."""
+        options.setdefault("backoff_base", 0.001)
+        options.setdefault("backoff_max", 0.01)
+        return run_account(
+            state_dir=self.state_dir,
+            account=make_account(),
+            step="step3",
+            server=SERVER,
+            units=self.units,
+            processor=self.processor,
+            browser_factory=self.factory,
+            options=RunOptions(**options),
+            listeners=[self.events.append, *listeners],
+            handle_signals=False,
+            rng=random.Random(self.seed),
+            **(engine or {}),
+        )
+
+    def of(self, name: str) -> list[dict]:
+        return [e for e in self.events if e["event"] == name]
+
+    def store(self) -> ProgressStore:
+        return ProgressStore.open(self.state_dir, "ABC", "step3", SERVER, readonly=True)

@@ -4,23 +4,19 @@ Also `StopSwitch`: a run stopped from another thread stops at an item boundary a
 
 from __future__ import annotations
 
-import random
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from engine_fakes import FakeFactory, Site, SiteProcessor, check_exactly_once, make_account, make_units
+from engine_fakes import Harness, check_exactly_once
 
 from stepbatch.engine.errors import LeaseLost
-from stepbatch.engine.options import RunOptions
-from stepbatch.engine.runner import RunSummary, run_account
 from stepbatch.engine.signals import StopSwitch
 from stepbatch.state.backends import FileBackend
 from stepbatch.state.lock import AccountLock
 
-SERVER = "서버2-1"
 MUTATIONS = (
     "add_units",
     "update_unit",
@@ -106,34 +102,8 @@ class LosableBackend:
         return self.store_obj
 
 
-class Run:
-    def __init__(self, tmp_path: Path, counts: list[int]) -> None:
-        self.state_dir = tmp_path / "state"
-        self.site = Site(tmp_path / "site.db")
-        self.units = make_units(len(counts), server=SERVER)
-        self.site.populate({u.provider_code: n for u, n in zip(self.units, counts, strict=True)})
-        self.factory = FakeFactory()
-        self.processor = SiteProcessor(self.site)
-
-    def run(self, listener: Callable[[dict], None], **kwargs: Any) -> RunSummary:
-        return run_account(
-            state_dir=self.state_dir,
-            account=make_account(),
-            step="step3",
-            server=SERVER,
-            units=self.units,
-            processor=self.processor,
-            browser_factory=self.factory,
-            options=RunOptions(backoff_base=0.001, backoff_max=0.01),
-            listeners=[listener],
-            handle_signals=False,
-            rng=random.Random(3),
-            **kwargs,
-        )
-
-
 def test_a_lost_lease_kills_the_browser_records_nothing_more_and_raises(tmp_path: Path) -> None:
-    run = Run(tmp_path, [3, 3])
+    run = Harness(tmp_path, [3, 3], seed=3)
     backend = LosableBackend(run.state_dir)
     items = 0
     killed_at_once: list[bool] = []
@@ -147,7 +117,7 @@ def test_a_lost_lease_kills_the_browser_records_nothing_more_and_raises(tmp_path
                 killed_at_once.append(run.factory.browsers[-1].killed.is_set())
 
     with pytest.raises(LeaseLost):
-        run.run(lose_after_two_items, backend=backend)
+        run.run(listeners=[lose_after_two_items], engine={"backend": backend})
     store = backend.store_obj
     assert store is not None
     assert killed_at_once == [True]  # by on_lost itself, before the engine's next step
@@ -157,13 +127,13 @@ def test_a_lost_lease_kills_the_browser_records_nothing_more_and_raises(tmp_path
     assert not run.factory.unclosed
 
     # The worker that takes over (a plain file lease here) finishes the rest exactly once.
-    summary = run.run(lambda _e: None)
+    summary = run.run()
     assert summary.outcome == "complete"
     assert check_exactly_once(run.site) == []
 
 
 def test_a_stop_switch_stops_the_run_from_another_thread_and_it_resumes(tmp_path: Path) -> None:
-    run = Run(tmp_path, [4, 4])
+    run = Harness(tmp_path, [4, 4], seed=3)
     switch = StopSwitch()
     first_item = threading.Event()
 
@@ -174,20 +144,20 @@ def test_a_stop_switch_stops_the_run_from_another_thread_and_it_resumes(tmp_path
             stopper.start()
             stopper.join()
 
-    summary = run.run(on_event, stop_switch=switch)
+    summary = run.run(listeners=[on_event], engine={"stop_switch": switch})
     assert summary.outcome in ("interrupted", "stopped")
     assert summary.stop_reason == "signal SIGTERM (worker)"
     assert summary.items_done < 8
     assert not run.factory.unclosed
-    resumed = run.run(lambda _e: None)
+    resumed = run.run()
     assert resumed.outcome == "complete"
     assert check_exactly_once(run.site) == []
 
 
 def test_a_stop_requested_before_the_run_attaches_still_stops_it(tmp_path: Path) -> None:
-    run = Run(tmp_path, [2])
+    run = Harness(tmp_path, [2], seed=3)
     switch = StopSwitch()
     switch.request("signal SIGINT (worker)")
-    summary = run.run(lambda _e: None, stop_switch=switch)
+    summary = run.run(engine={"stop_switch": switch})
     assert summary.stop_reason == "signal SIGINT (worker)"
     assert summary.items_done == 0

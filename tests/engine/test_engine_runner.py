@@ -3,60 +3,20 @@
 from __future__ import annotations
 
 import json
-import random
 from pathlib import Path
 
 import pytest
 from engine_fakes import (
-    FakeFactory,
+    SERVER,
     Fault,
-    Site,
-    SiteProcessor,
+    Harness,
     check_exactly_once,
     make_account,
-    make_units,
 )
 
 from stepbatch.engine.errors import BrowserCrashed, Permanent, SessionExpired, StopAccount, Transient
 from stepbatch.engine.options import RunOptions
 from stepbatch.engine.runner import RunSummary, code_location, run_account
-from stepbatch.state.progress import ProgressStore
-
-SERVER = "서버2-1"
-
-
-class Harness:
-    def __init__(self, tmp_path: Path, counts: list[int]) -> None:
-        self.state_dir = tmp_path / "state"
-        self.site = Site(tmp_path / "site.db")
-        self.units = make_units(len(counts), server=SERVER)
-        self.site.populate({u.provider_code: n for u, n in zip(self.units, counts, strict=True)})
-        self.factory = FakeFactory()
-        self.processor = SiteProcessor(self.site)
-        self.events: list[dict] = []
-
-    def run(self, **options) -> RunSummary:
-        options.setdefault("backoff_base", 0.001)
-        options.setdefault("backoff_max", 0.01)
-        return run_account(
-            state_dir=self.state_dir,
-            account=make_account(),
-            step="step3",
-            server=SERVER,
-            units=self.units,
-            processor=self.processor,
-            browser_factory=self.factory,
-            options=RunOptions(**options),
-            listeners=[self.events.append],
-            handle_signals=False,
-            rng=random.Random(7),
-        )
-
-    def of(self, name: str) -> list[dict]:
-        return [e for e in self.events if e["event"] == name]
-
-    def store(self) -> ProgressStore:
-        return ProgressStore.open(self.state_dir, "ABC", "step3", SERVER, readonly=True)
 
 
 @pytest.fixture

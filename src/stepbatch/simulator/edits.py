@@ -23,6 +23,11 @@ from stepbatch.simulator.payloads import (
 from stepbatch.simulator.timing import ServerTiming
 
 
+def not_found(status: int = 404) -> JSONResponse:
+    """No such product (404), or no such picture on it (409: the page showed one that is gone)."""
+    return JSONResponse({"error": "not_found"}, status_code=status)
+
+
 class ProductEdits:
     """Handlers mixed into the simulator app (they need only its `faults` and `timing`)."""
 
@@ -35,13 +40,13 @@ class ProductEdits:
         with db.transaction(conn):
             p = db.get_product(conn, account, request.path_params["pid"])
             if p is None:
-                return JSONResponse({"error": "not_found"}, status_code=404)
+                return not_found()
             if kind == "option":
                 idx = next(
                     (i for i, o in enumerate(p.options) if (o.get("image") or {}).get("id") == image_id), None
                 )
                 if idx is None:
-                    return JSONResponse({"error": "not_found"}, status_code=409)
+                    return not_found(409)
                 image = p.options[idx]["image"]
                 p.options[idx]["image"] = None
                 op, args = "option_image_delete", {"option": idx + 1, "image": image["orig"]}
@@ -49,7 +54,7 @@ class ProductEdits:
                 images = p.detail if kind == "detail" else p.thumbs
                 idx = next((i for i, im in enumerate(images) if im["id"] == image_id), None)
                 if idx is None:
-                    return JSONResponse({"error": "not_found"}, status_code=409)
+                    return not_found(409)
                 image = images.pop(idx)
                 op = "detail_image_delete" if kind == "detail" else "thumbnail_delete"
                 args = {"position": idx + 1, "image": image["orig"], "count_before": len(images) + 1}
@@ -63,10 +68,10 @@ class ProductEdits:
         with db.transaction(conn):
             p = db.get_product(conn, account, request.path_params["pid"])
             if p is None:
-                return JSONResponse({"error": "not_found"}, status_code=404)
+                return not_found()
             found = find_image(p, kind, image_id)
             if found is None or kind not in ("detail", "option"):
-                return JSONResponse({"error": "not_found"}, status_code=409)
+                return not_found(409)
             position, image = found
             copy = {**image, "id": f"c{random.getrandbits(48):012x}"}
             p.thumbs.append(copy)
@@ -84,7 +89,7 @@ class ProductEdits:
             p = db.get_product(conn, account, request.path_params["pid"])
             found = find_image(p, kind, image_id) if p else None
             if p is None or found is None:
-                return JSONResponse({"error": "not_found"}, status_code=409)
+                return not_found(409)
             position, image = found
             credits = conn.execute("SELECT credits FROM accounts WHERE email=?", (account,)).fetchone()[0]
             if credits <= 0:
@@ -115,7 +120,7 @@ class ProductEdits:
         with db.transaction(conn):
             p = db.get_product(conn, account, request.path_params["pid"])
             if p is None:
-                return JSONResponse({"error": "not_found"}, status_code=404)
+                return not_found()
             if via == "source":
                 edit = source_edit(p, str(body.get("old", "")), str(body.get("new", "")))
                 if edit is None:

@@ -1,11 +1,13 @@
 """Helpers for tests and benchmarks that need a running simulator (and a browser logged in to it).
 
 `running_simulator` is the one way to start a simulator for them; `wait_until` the one way to wait for
-something another thread or process does.
+something another thread or process does; `stepbatch_cli` runs the command line in its own process.
 """
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
@@ -24,6 +26,19 @@ if TYPE_CHECKING:
     from stepbatch.workbook.models import Account
 
 T = TypeVar("T")
+
+
+def stepbatch_cli(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    """`stepbatch ARGS…` in a separate Python process, its output captured as UTF-8 text."""
+    return subprocess.run(
+        [sys.executable, "-m", "stepbatch", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=timeout,
+        check=False,
+    )
 
 
 def make_workbook(folder: Path, accounts: int = 1, codes: int = 8, seed: int = 1, **kwargs: Any) -> Path:
