@@ -13,6 +13,7 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from stepbatch.engine.errors import BrowserCrashed, SessionExpired, StepError, Transient
 from stepbatch.sites.percenty import selectors as S
+from stepbatch.sites.percenty.dom_click import CLICKED, script_click, script_clicks_wanted
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,7 @@ class PageHelper:
         self.base_url = base_url.rstrip("/")
         self.timeout_ms = timeout_ms
         self._channel_talk_blocked = False
+        self.script_clicks = script_clicks_wanted()
         page.set_default_timeout(timeout_ms)
         self._install_overlay_handlers()
 
@@ -144,8 +146,21 @@ class PageHelper:
         attempts: int = 3,
         signin_ok: bool = False,
         final_timeout_ms: int | None = None,
+        real_mouse: bool = False,
     ) -> None:
-        """Click, retrying after clearing overlays when a lingering modal intercepts the click."""
+        """Click, retrying after clearing overlays when a lingering modal intercepts the click.
+
+        First as one script call (`dom_click`) when the element is clickable right now; otherwise, and
+        always with `real_mouse`, with Playwright's mouse, which waits until it is.
+        """
+        if not real_mouse and self.script_clicks:
+            if not signin_ok:
+                self.check_session()
+            if (
+                self._script_click(target, min(final_timeout_ms or SHORT_TIMEOUT_MS, SHORT_TIMEOUT_MS))
+                == CLICKED
+            ):
+                return
         for attempt in range(1, attempts + 1):
             if not signin_ok:
                 self.check_session()
@@ -161,6 +176,16 @@ class PageHelper:
                     raise Transient(f"click timed out: {_first_line(exc)}") from exc
                 removed = self.clear_overlays()
                 log.debug("click retry %d after removing %d overlay(s)", attempt, removed)
+
+    def _script_click(self, target: Locator, timeout_ms: int) -> str:
+        try:
+            return script_click(target, timeout_ms)
+        except PlaywrightTimeout:
+            return "absent"  # Playwright's click below waits for it again and reports the timeout
+        except PlaywrightError as exc:
+            if "strict mode violation" in str(exc):
+                raise
+            return "failed"
 
     def act(
         self, do: Callable[[], object], *, method: str | None = None, attempts: int = ACT_ATTEMPTS

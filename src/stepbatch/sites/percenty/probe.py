@@ -258,7 +258,9 @@ class Probe:
         """Open the row's group select, look, and close it with Escape: nothing is chosen."""
         screen, select = "row select", row.locator(S.ROW_GROUP_SELECT).first
         opener = select.locator(S.SELECT_SELECTOR).first  # where the adapter clicks it
-        self._attempt("open the row's group select", screen, lambda: self.site.h.click(opener))
+        self._attempt(
+            "open the row's group select", screen, lambda: self.site.h.click(opener, real_mouse=True)
+        )
         self._check("OPEN_DROPDOWN", screen, self.page, S.OPEN_DROPDOWN, ONE)
         self.capture("row-select")
         self._attempt("close the dropdown (Escape)", screen, partial(self._escape_closes, S.OPEN_DROPDOWN))

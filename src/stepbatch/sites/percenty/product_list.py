@@ -136,7 +136,7 @@ class ProductList:
             if self._selection_text(select) == option_text:
                 return
             self.h.clear_overlays()
-            self.h.click(select.locator(S.SELECT_SELECTOR).first)
+            self.h.click(select.locator(S.SELECT_SELECTOR).first, real_mouse=True)
             self.page.locator(S.OPEN_DROPDOWN).first.wait_for(state="visible")
             option = self.page.locator(S.option_by_text(option_text)).first
             while not option.is_visible():
@@ -157,7 +157,10 @@ class ProductList:
         """Click the rendered option; when something covers it, walk the list with the keyboard instead
         (ArrowDown until the active option, as announced by aria-activedescendant, is `text`; Enter)."""
         if option.evaluate(_HIT_JS):  # an option that went away is not waited for long: the caller reopens
-            self.h.act(lambda: self.h.click(option, final_timeout_ms=SHORT_TIMEOUT_MS), method=method)
+            self.h.act(
+                lambda: self.h.click(option, final_timeout_ms=SHORT_TIMEOUT_MS, real_mouse=True),
+                method=method,
+            )
             return
         box = select.locator(S.SELECT_SEARCH_INPUT).first
         seen: set[str | None] = set()
@@ -279,7 +282,7 @@ class ProductList:
         self.wait_settled()
         row = self.row(item_id)
         select = row.locator(S.ROW_GROUP_SELECT).first
-        self.h.click(select.locator(S.SELECT_SELECTOR).first)
+        self.h.click(select.locator(S.SELECT_SELECTOR).first, real_mouse=True)
         search = select.locator(S.SELECT_SEARCH_INPUT).first
         search.fill(group)
         option = self.page.locator(S.option_by_text(group)).first
