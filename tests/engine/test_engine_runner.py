@@ -11,12 +11,10 @@ from engine_fakes import (
     Fault,
     Harness,
     check_exactly_once,
-    make_account,
 )
 
 from stepbatch.engine.errors import BrowserCrashed, Permanent, SessionExpired, StopAccount, Transient
-from stepbatch.engine.options import RunOptions
-from stepbatch.engine.runner import RunSummary, code_location, run_account
+from stepbatch.engine.runner import RunSummary, code_location
 
 
 @pytest.fixture
@@ -287,18 +285,7 @@ def test_listener_failure_does_not_break_the_run(h: Harness) -> None:
     def broken(_event: dict) -> None:
         raise RuntimeError("display died")
 
-    summary = run_account(
-        state_dir=h.state_dir,
-        account=make_account(),
-        step="step3",
-        server=SERVER,
-        units=h.units,
-        processor=h.processor,
-        browser_factory=h.factory,
-        options=RunOptions(batch_size=3),
-        listeners=[broken],
-        handle_signals=False,
-    )
+    summary = h.run(listeners=[broken], batch_size=3)
     assert summary.outcome == "complete"
     assert "display died" in (summary.run_dir / "run.log").read_text(encoding="utf-8")
 
