@@ -152,3 +152,42 @@ def test_the_live_display_counts_warnings() -> None:
     model.apply({"event": "note", "t": 2, "kind": "press", "target": "detail", "position": 1})
     assert model.warnings == 1 and "warnings 1" in model.line()
     assert "warnings" not in ProgressModel().line()
+
+
+def test_the_live_snapshot_separates_relogins_and_keeps_recent_memory() -> None:
+    import json
+
+    from stepbatch.app.progress import MEMORY_SAMPLES, ProgressModel
+
+    model = ProgressModel()
+    model.apply({"event": "run_started", "t": 0, "units_total": 4, "units_remaining": 3, "batches": 2})
+    model.apply({"event": "unit_started", "t": 1, "unit": "A1", "attempt": 1})
+    model.apply({"event": "item", "t": 2, "unit": "A1", "item": "p-1", "status": "done"})
+    retry = {"event": "retry", "t": 3, "unit": "A1", "message": "m", "attempt": 1}
+    model.apply({**retry, "error_class": "SessionExpired", "delay_s": 0})
+    model.apply({**retry, "error_class": "PageTimeout", "delay_s": 2.0})
+    for i in range(MEMORY_SAMPLES + 5):
+        model.apply({"event": "memory", "t": 4 + i, "mb": 100.0 + i, "js_heap_mb": None, "nodes": None})
+    model.apply(
+        {
+            "event": "unit_finished",
+            "t": 100,
+            "unit": "A1",
+            "status": "done",
+            "items_done": 1,
+            "items_failed": 0,
+            "total_found": 2,
+            "message": "",
+        }
+    )
+    live = json.loads(json.dumps(model.snapshot()))
+    assert (live["relogins"], live["retries"]) == (1, 1)
+    assert (live["code"], live["product"], live["products_done"], live["products_found"]) == (
+        "A1",
+        "p-1",
+        1,
+        2,
+    )
+    assert (live["codes_done"], live["codes_total"]) == (2, 4)
+    assert len(live["memory"]) == MEMORY_SAMPLES and live["memory"][-1][1] == 100.0 + MEMORY_SAMPLES + 4
+    assert live["eta_s"] == 200.0  # 100 s for one code, two left

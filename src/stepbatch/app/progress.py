@@ -15,6 +15,8 @@ from rich.table import Table
 from stepbatch.contracts.events import Event
 from stepbatch.text import plural
 
+MEMORY_SAMPLES = 60
+
 
 @dataclass
 class ProgressModel:
@@ -33,7 +35,11 @@ class ProgressModel:
     batches: int = 0
     browser_mb: float | None = None
     browser_starts: int = 0
-    retries: int = 0
+    retries: int = 0  # retries after an error (re-logins are counted apart)
+    relogins: int = 0
+    current_item: str | None = None  # the last product reported in the current code
+    items_found: int = 0  # products found in the codes finished in this run
+    memory_samples: list[tuple[float, float]] = field(default_factory=list)  # (t, MB), the last 60
     warnings: int = 0  # `clamp` notes: a command beyond a product's images (the product is still done)
     outcome: str | None = None
     started: float = field(default_factory=time.monotonic)
@@ -54,17 +60,17 @@ class ProgressModel:
             case Event.BROWSER_STARTED:
                 self.browser_starts += 1
             case Event.MEMORY:
-                self.browser_mb = rec.get("mb")
+                self._memory(rec)
             case Event.UNIT_STARTED:
                 self.current_unit = rec.get("unit")
                 self.current_total = None
+                self.current_item = None
             case Event.UNIT_FINISHED:
                 self._unit_finished(rec)
             case Event.ITEM:
-                if rec.get("status") == "done":
-                    self.items_done += 1
-                elif rec.get("status") == "failed":
-                    self.items_failed += 1
+                self._item(rec)
+            case Event.RETRY if rec.get("error_class") == "SessionExpired" and not rec.get("delay_s"):
+                self.relogins += 1
             case Event.RETRY:
                 self.retries += 1
             case Event.NOTE if rec.get("kind") == "clamp":
@@ -72,12 +78,28 @@ class ProgressModel:
             case Event.RUN_FINISHED:
                 self.outcome = rec.get("outcome")
 
+    def _memory(self, rec: dict[str, Any]) -> None:
+        self.browser_mb = rec.get("mb")
+        if self.browser_mb is not None:
+            self.memory_samples = [
+                *self.memory_samples[-(MEMORY_SAMPLES - 1) :],
+                (self.last_event_t, self.browser_mb),
+            ]
+
+    def _item(self, rec: dict[str, Any]) -> None:
+        self.current_item = rec.get("item")
+        if rec.get("status") == "done":
+            self.items_done += 1
+        elif rec.get("status") == "failed":
+            self.items_failed += 1
+
     def _unit_finished(self, rec: dict[str, Any]) -> None:
         if rec.get("status") in ("done", "failed"):
             self.units_finished += 1
         if rec.get("status") == "failed":
             self.units_failed += 1
         self.current_total = rec.get("total_found")
+        self.items_found += int(rec.get("total_found") or 0)
 
     @property
     def units_done_total(self) -> int:
@@ -88,6 +110,32 @@ class ProgressModel:
         if self.units_finished == 0 or left <= 0 or self.last_event_t <= 0:
             return None
         return self.last_event_t / self.units_finished * left
+
+    def snapshot(self) -> dict[str, Any]:
+        """The live view as plain JSON values (the web page, the cluster's `live` column)."""
+        eta = self.eta_s()
+        return {
+            "label": self.label,
+            "code": self.current_unit,
+            "product": self.current_item,
+            "codes_done": self.units_done_total,
+            "codes_total": self.units_total,
+            "codes_failed": self.units_failed,
+            "products_done": self.items_done,
+            "products_failed": self.items_failed,
+            "products_found": self.items_found,
+            "batch": self.batch,
+            "batches": self.batches,
+            "browser_mb": self.browser_mb,
+            "memory": [[round(t, 1), round(mb, 1)] for t, mb in self.memory_samples],
+            "browser_starts": self.browser_starts,
+            "retries": self.retries,
+            "relogins": self.relogins,
+            "warnings": self.warnings,
+            "eta_s": None if eta is None else round(eta, 1),
+            "elapsed_s": round(self.last_event_t, 1),
+            "outcome": self.outcome,
+        }
 
     def line(self) -> str:
         mb = f"{self.browser_mb:.0f} MB" if self.browser_mb is not None else "- MB"
