@@ -26,6 +26,7 @@ app = typer.Typer(
 def _register_commands() -> None:
     from stepbatch.cli import (
         cluster_cmds,
+        control_cmds,
         probe_cmds,
         report_cmds,
         run_cmds,
@@ -35,6 +36,7 @@ def _register_commands() -> None:
     )
 
     modules = (workbook_cmds, state_cmds, simulator_cmds, run_cmds, report_cmds, probe_cmds, cluster_cmds)
+    modules += (control_cmds,)
     for module in modules:
         module.register(app)
 

@@ -161,15 +161,19 @@ def worker(
 
 
 def cluster_status(db: str, *, lease_s: float, as_json: bool) -> None:
-    """Per account: queued/running/stalled/done/failed, worker, progress, heartbeat age, last error."""
+    """Per account: its state, worker, progress, ETA, browser MB, heartbeat age, last error; then the
+    workers (their heartbeats, jobs, browsers)."""
     dsn = _dsn(db)
     _cluster_extra()
     from dataclasses import asdict
 
     from stepbatch.cluster.status import collect, format_table
+    from stepbatch.cluster.workers import collect_workers, format_workers
 
     rows = collect(dsn, lease_s=lease_s)
     if as_json:
         typer.echo(json.dumps([asdict(r) for r in rows], ensure_ascii=False, indent=1, default=str))
         return
     typer.echo(format_table(rows) if rows else "no requests yet (stepbatch submit …)")
+    workers = collect_workers(dsn)
+    typer.echo(format_workers(workers) if workers else "no workers running (stepbatch worker --db …)")

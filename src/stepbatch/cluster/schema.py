@@ -31,10 +31,42 @@ CREATE INDEX IF NOT EXISTS sb_run_request_account_step ON sb_run_request (accoun
 CREATE INDEX IF NOT EXISTS sb_run_request_job ON sb_run_request (job_id);
 """
 
+# 101: the control plane. `cancel_requested_at` (an operator asked a running request to stop; its worker
+# stops it at the next product boundary), `live` (the run's ProgressModel.snapshot(), written by its
+# worker every few seconds), and `sb_worker` (one row per worker process, its heartbeat and browsers).
+CONTROL_SQL = """
+ALTER TABLE sb_run_request ADD COLUMN IF NOT EXISTS cancel_requested_at timestamptz;
+ALTER TABLE sb_run_request ADD COLUMN IF NOT EXISTS live jsonb;
+CREATE TABLE IF NOT EXISTS sb_worker (
+    name          text PRIMARY KEY,
+    host          text,
+    pid           integer,
+    concurrency   integer,
+    jobs_running  integer,
+    browsers_open integer,
+    memory_mb     real,
+    started_at    timestamptz,
+    heartbeat_at  timestamptz
+);
+"""
+
 CLUSTER_MIGRATIONS: list[tuple[int, str, str]] = [
     (100, "cluster_run_request", RUN_REQUEST_SQL),
+    (101, "cluster_control", CONTROL_SQL),
 ]
 
-REQUEST_STATUSES = ("queued", "running", "done", "failed")
+# No CHECK constraint on the status column: later migrations may add states (a chain's `skipped`).
+# partial: the run ended with some codes or products failed and the rest done.
+# stopped: cancelled by an operator (`stepbatch cancel`); its progress is kept for `stepbatch requeue`.
+REQUEST_STATUSES = ("queued", "running", "done", "partial", "failed", "stopped")
+FINISHED_STATUSES = ("done", "partial", "failed", "stopped")
+REQUEUEABLE_STATUSES = ("failed", "partial", "stopped")
 
-__all__ = ["CLUSTER_MIGRATIONS", "REQUEST_STATUSES", "RUN_REQUEST_SQL"]
+__all__ = [
+    "CLUSTER_MIGRATIONS",
+    "CONTROL_SQL",
+    "FINISHED_STATUSES",
+    "REQUEST_STATUSES",
+    "REQUEUEABLE_STATUSES",
+    "RUN_REQUEST_SQL",
+]

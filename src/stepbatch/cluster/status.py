@@ -1,21 +1,27 @@
 """`stepbatch status`: per account × step, its latest request: state, worker, progress, heartbeat.
 
 States: queued (waiting for a worker), running, stalled (running, but no heartbeat for longer than the
-lease: its worker may be dead or paused; the reaper re-queues it after `stale_s`), done, failed.
-Progress comes from the PostgreSQL progress tables (products done of those found so far).
+lease: its worker may be dead or paused; the reaper re-queues it after `stale_s`), done, partial (some
+codes or products failed, the rest done), failed, stopped (cancelled by an operator; `stepbatch requeue`
+resumes it). Progress comes from the PostgreSQL progress tables (products done of those found so far);
+the live fields (current code and product, ETA, browser memory, retries) from the request's `live`
+column, which its worker writes every few seconds (cluster/live.py).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from io import StringIO
 from typing import Any
+
+from stepbatch.cluster.schema import FINISHED_STATUSES
 
 STATUS_SQL = """
 SELECT DISTINCT ON (r.account, r.step)
        r.account, r.step, r.server, r.status, r.worker, r.last_error, r.job_id, j.status, j.attempts,
        l.holder, l.released_at IS NULL AND l.account IS NOT NULL,
-       EXTRACT(EPOCH FROM now() - l.renewed_at), EXTRACT(EPOCH FROM now() - w.last_heartbeat), r.summary
+       EXTRACT(EPOCH FROM now() - l.renewed_at), EXTRACT(EPOCH FROM now() - w.last_heartbeat), r.summary,
+       r.live, r.cancel_requested_at IS NOT NULL, r.id
   FROM sb_run_request r
   LEFT JOIN procrastinate_jobs j ON j.id = r.job_id
   LEFT JOIN procrastinate_workers w ON w.id = j.worker_id
@@ -29,7 +35,7 @@ class AccountStatus:
     account: str
     step: str
     server: str | None
-    state: str  # queued | running | stalled | done | failed
+    state: str  # queued | running | stalled | done | partial | failed | stopped (| skipped)
     worker: str | None
     job_id: int | None
     attempts: int
@@ -40,6 +46,19 @@ class AccountStatus:
     products_done: int | None = None
     products_found: int | None = None  # None: not known yet
     products_more: bool = False  # some codes not searched yet: more products may come
+    request_id: int | None = None
+    products_failed: int | None = None
+    current_code: str | None = None  # live: the code in hand, the last product reported in it
+    current_product: str | None = None
+    eta_s: float | None = None
+    memory_mb: float | None = None  # live: the browser's memory now
+    memory: list[list[float]] = field(default_factory=list)  # live: [[t_s, MB], …], the last 60 samples
+    retries: int = 0
+    relogins: int = 0
+    cancel_requested: bool = False  # `stepbatch cancel` asked it to stop; it does at a product boundary
+    run_dir: str | None = None  # on the worker's machine
+    report: str | None = None  # report.html in run_dir, once the run ended
+    live: dict[str, Any] | None = None  # the whole ProgressModel.snapshot() as the worker last wrote it
 
 
 def state_of(request_status: str, job_status: str | None, age_s: float | None, lease_s: float) -> str:
@@ -47,7 +66,7 @@ def state_of(request_status: str, job_status: str | None, age_s: float | None, l
         return "queued"
     if job_status == "doing":
         return "running" if age_s is not None and age_s <= lease_s else "stalled"
-    if request_status in ("done", "failed"):
+    if request_status in FINISHED_STATUSES or request_status == "skipped":
         return request_status
     return "failed" if job_status in ("failed", "aborted", "cancelled") else request_status
 
@@ -64,18 +83,53 @@ def collect(dsn: str, *, lease_s: float = 30.0) -> list[AccountStatus]:
     out = []
     for row in transact(dsn, work):
         (account, step, server, status, worker, error, job_id, job_status, attempts) = row[:9]
-        holder, lease_live, lease_age, beat_age, _summary = row[9:]
+        holder, lease_live, lease_age, beat_age, summary, live, cancel_requested, request_id = row[9:]
         age = float(lease_age) if lease_live and lease_age is not None else _float(beat_age)
         state = state_of(status, job_status, age, lease_s)
         shown_worker = (holder.rpartition(":")[0] or holder) if lease_live and holder else worker
         item = AccountStatus(account, step, server, state, shown_worker, job_id, attempts or 0, age, error)
+        item.request_id = request_id
+        item.cancel_requested = bool(cancel_requested) and state in ("running", "stalled", "queued")
         _add_progress(item, dsn)
+        _add_live(item, _json(live), _json(summary))
         out.append(item)
     return out
 
 
 def _float(value: Any) -> float | None:
     return None if value is None else float(value)
+
+
+def _json(value: Any) -> Any:
+    import json
+
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _add_live(item: AccountStatus, live: dict[str, Any] | None, summary: dict[str, Any] | None) -> None:
+    """The worker's live snapshot (and, once ended, its summary): what the progress tables do not hold."""
+    summary = summary or {}
+    item.run_dir = summary.get("run_dir")
+    if not live:
+        return
+    item.live = live
+    running = item.state in ("running", "stalled")
+    item.current_code = live.get("code") if running else None
+    item.current_product = live.get("product") if running else None
+    item.eta_s = live.get("eta_s") if running else None
+    item.memory_mb = live.get("browser_mb") if running else None
+    item.memory = [list(sample) for sample in live.get("memory") or []]
+    item.retries = int(live.get("retries") or 0)
+    item.relogins = int(live.get("relogins") or 0)
+    item.products_failed = live.get("products_failed")
+    item.run_dir = live.get("run_dir") or item.run_dir
+    item.report = live.get("report")
+    if item.codes_total is None and live.get("codes_total") is not None:
+        item.codes_total = live.get("codes_total")
+        item.codes_done = live.get("codes_done")
+    if item.products_done is None and live.get("products_done") is not None:
+        item.products_done = live.get("products_done")
+        item.products_found = live.get("products_found")
 
 
 def _add_progress(item: AccountStatus, dsn: str) -> None:
@@ -103,24 +157,43 @@ def format_table(rows: list[AccountStatus]) -> str:
     from rich.table import Table
 
     table = Table(title="accounts")
-    for column in ("account", "step", "state", "worker", "codes", "products", "heartbeat", "last error"):
+    columns = (
+        "account",
+        "step",
+        "state",
+        "worker",
+        "codes",
+        "products",
+        "ETA",
+        "MB",
+        "heartbeat",
+        "last error",
+    )
+    for column in columns:
         table.add_column(column)
     for r in rows:
         table.add_row(
             r.account,
             r.step + (f" {r.server}" if r.server else ""),
-            r.state,
+            r.state + (" (cancelling)" if r.cancel_requested and r.state != "queued" else ""),
             r.worker or "-",
             "-" if r.codes_total is None else f"{r.codes_done}/{r.codes_total}",
             _products(r),
+            "-" if r.eta_s is None else _duration(r.eta_s),
+            "-" if r.memory_mb is None else f"{r.memory_mb:.0f}",
             "-"
             if r.heartbeat_age_s is None or r.state not in ("running", "stalled")
             else f"{r.heartbeat_age_s:.0f}s",
-            (r.last_error or "")[:60],
+            (r.last_error or "")[:50],
         )
     buffer = StringIO()
     Console(file=buffer, width=140, force_terminal=False).print(table)
     return buffer.getvalue().rstrip()
+
+
+def _duration(seconds: float) -> str:
+    s = int(seconds)
+    return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else f"{s // 60}m{s % 60:02d}s"
 
 
 def _products(r: AccountStatus) -> str:

@@ -135,10 +135,16 @@ def submit(req: SubmitRequest, *, out: TextIO) -> int:
 
 
 def require_schema(cur: Any) -> None:
-    cur.execute("SELECT to_regclass('procrastinate_jobs'), to_regclass('sb_run_request')")
-    jobs, requests = cur.fetchone()
+    cur.execute(
+        "SELECT to_regclass('procrastinate_jobs'), to_regclass('sb_run_request'), to_regclass('sb_worker')"
+    )
+    jobs, requests, workers = cur.fetchone()
     if jobs is None or requests is None:
         raise UserError("the database has no stepbatch tables yet: run `stepbatch db init --db …` first")
+    if workers is None:  # migration 101 (the control plane) not applied yet
+        raise UserError(
+            "the database's stepbatch tables are older than this stepbatch: run `stepbatch db init --db …`"
+        )
 
 
 def refuse_busy(cur: Any, rows: list[RunRequestRow]) -> None:
