@@ -122,6 +122,24 @@ def requeue_run(dsn: str, account: str, step: str) -> str:
     return transact(dsn, work)
 
 
+def finished_status(summary: Any) -> str:
+    """The request status a run that ended on its own gives (RunSummary): done, partial or failed.
+
+    partial: some codes or products failed and others are done (this run or earlier runs of the cycle);
+    failed: nothing done, or the account itself stopped (StopAccount: a login refused, a site down).
+    """
+    if summary.exit_code == 0:
+        return "done"
+    cumulative = summary.cumulative or {}
+    some_done = any(
+        (summary.units_done, summary.items_done, cumulative.get("units_done"), cumulative.get("items_done"))
+    )
+    account_stopped = (summary.stop_reason or "").startswith("StopAccount")
+    if some_done and not account_stopped and (summary.outcome == "failed" or summary.items_failed):
+        return "partial"
+    return "failed"
+
+
 def _locked_latest(cur: Any, account: str, step: str) -> _Latest:
     from stepbatch.cluster.submit import require_schema
 
@@ -142,4 +160,4 @@ def _locked_latest(cur: Any, account: str, step: str) -> _Latest:
     return _Latest(request_id, status, job_id, job_status, worker, bool(cancel_requested))
 
 
-__all__ = ["CANCELLED_BY_OPERATOR", "cancel_run", "requeue_run"]
+__all__ = ["CANCELLED_BY_OPERATOR", "cancel_run", "finished_status", "requeue_run"]

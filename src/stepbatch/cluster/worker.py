@@ -92,6 +92,23 @@ class AccountJobs:
         self._lock = threading.Lock()
         self._switches: dict[int, StopSwitch] = {}
         self._stopping: str | None = None
+        self._cancelled: set[int] = set()  # jobs an operator cancelled (`stepbatch cancel`)
+
+    def running_jobs(self) -> list[int]:
+        with self._lock:
+            return list(self._switches)
+
+    def cancel(self, job_id: int) -> None:
+        """An operator's cancel (polled by the heartbeat): stop the job at its next product, once."""
+        from stepbatch.cluster.control import CANCELLED_BY_OPERATOR
+
+        with self._lock:
+            switch = self._switches.get(job_id)
+            if switch is None or job_id in self._cancelled:
+                return
+            self._cancelled.add(job_id)
+        log.info("job %s: %s; stopping at the next product", job_id, CANCELLED_BY_OPERATOR)
+        switch.request(CANCELLED_BY_OPERATOR)
 
     def stop_all(self, reason: str) -> None:
         with self._lock:
@@ -112,6 +129,7 @@ class AccountJobs:
     def _detach(self, job_id: int) -> None:
         with self._lock:
             self._switches.pop(job_id, None)
+            self._cancelled.discard(job_id)
 
     def __call__(self, context: Any, request_id: int) -> None:
         job = context.job
@@ -124,8 +142,11 @@ class AccountJobs:
         self._record(job, request_id, status="running", worker=self.settings.name, last_error=None)
         log.info("%s: started on %s (attempt %s)", where, self.settings.name, job.attempts + 1)
         switch = self._attach(job.id)
+        from stepbatch.cluster.live import LiveFeed
+
+        live = LiveFeed(dsn, request_id, job.id, job.attempts)
         try:
-            summary = self._run(row, job, switch)
+            summary = self._run(row, job, switch, live)
         except LeaseLost as exc:
             log.warning(
                 "%s: LeaseLost (%s); nothing more recorded, the account is another worker's", where, exc
@@ -139,8 +160,10 @@ class AccountJobs:
             self._record(job, request_id, status="failed", last_error=f"{type(exc).__name__}: {exc}")
             raise
         finally:
+            live.stop()
+            cancelled = job.id in self._cancelled
             self._detach(job.id)
-        self._conclude(job, request_id, where, summary, stopped=switch.requested)
+        self._conclude(job, request_id, where, summary, stopped=switch.requested, cancelled=cancelled)
 
     def _busy_or_fail(self, job: Any, request_id: int, where: str, exc: UserError) -> Exception:
         """What to raise for a one-line error: a busy account waits in the queue, anything else fails."""
@@ -154,17 +177,25 @@ class AccountJobs:
         self._record(job, request_id, status="failed", last_error=str(exc))
         return JobFailed(str(exc))
 
-    def _conclude(self, job: Any, request_id: int, where: str, summary: Any, *, stopped: bool) -> None:
+    def _conclude(
+        self, job: Any, request_id: int, where: str, summary: Any, *, stopped: bool, cancelled: bool = False
+    ) -> None:
+        from stepbatch.cluster.control import CANCELLED_BY_OPERATOR, finished_status
         from stepbatch.cluster.queue import Resumable
 
         data = json.loads(json.dumps(summary.to_dict(), ensure_ascii=False, default=str))
+        if cancelled and summary.outcome == "interrupted":  # finished, not re-queued; progress kept
+            self._record(job, request_id, status="stopped", worker=None, summary=data,
+                         last_error=CANCELLED_BY_OPERATOR)  # fmt: skip
+            log.info("%s: stopped (%s); `stepbatch requeue` resumes it", where, CANCELLED_BY_OPERATOR)
+            return
         if stopped and summary.outcome == "interrupted":
             self._record(job, request_id, status="queued", worker=None, summary=data)
             log.info("%s: stopped (%s); back to the queue", where, summary.stop_reason)
             raise Resumable(f"worker stopping: {summary.stop_reason}")
         ok = summary.exit_code == 0
         error = None if ok else (summary.errors[0] if summary.errors else summary.message)
-        self._record(job, request_id, status="done" if ok else "failed", summary=data, last_error=error)
+        self._record(job, request_id, status=finished_status(summary), summary=data, last_error=error)
         log.info(
             "%s: %s, %s products done, %s failed (exit %s)",
             where,
@@ -181,7 +212,7 @@ class AccountJobs:
             patience_s=PATIENCE_S,
         )
 
-    def _run(self, row: RunRequestRow, job: Any, switch: StopSwitch) -> Any:
+    def _run(self, row: RunRequestRow, job: Any, switch: StopSwitch, live: Any = None) -> Any:
         from stepbatch.app.preflight import translation_gate
         from stepbatch.app.run import RunRequest, account_rig
         from stepbatch.engine.runner import run_account
@@ -222,8 +253,11 @@ class AccountJobs:
             translation_gate=translation_gate(row.step, options.translate_all),
             backend=backend,
             stop_switch=switch,
+            listeners=[live] if live is not None else (),
         )
-        write_report_quietly(summary.run_dir)
+        report = write_report_quietly(summary.run_dir)
+        if live is not None:
+            live.close(run_dir=str(summary.run_dir), report=str(report) if report else None)
         return summary
 
 
@@ -280,10 +314,13 @@ def _check_database(dsn: str) -> None:
 async def _serve(settings: WorkerSettings) -> None:
     from procrastinate.worker import Worker
 
+    from stepbatch.cluster.heartbeat import Heartbeat
     from stepbatch.cluster.queue import REAPER_QUEUE, make_app
     from stepbatch.cluster.reaper import reap_stalled
 
     jobs = AccountJobs(settings)
+    beat = Heartbeat(settings.dsn, settings.name, settings.concurrency, running_jobs=jobs.running_jobs,
+                     cancel=jobs.cancel, every_s=min(5.0, settings.heartbeat_s)).start()  # fmt: skip
 
     async def reaper(app: Any) -> None:
         await reap_stalled(app.connector, settings.stale_s, settings.lease_s)
@@ -325,6 +362,7 @@ async def _serve(settings: WorkerSettings) -> None:
         finally:
             if restore is not None:
                 restore()
+            beat.close()
 
 
 __all__ = ["AccountJobs", "WorkerSettings", "default_concurrency", "default_name", "run_worker"]
