@@ -184,7 +184,7 @@ class AccountJobs:
         from stepbatch.cluster.queue import Resumable
 
         data = json.loads(json.dumps(summary.to_dict(), ensure_ascii=False, default=str))
-        if cancelled and summary.outcome == "interrupted":  # finished, not re-queued; progress kept
+        if cancelled and summary.outcome in ("interrupted", "stopped"):  # finished, not re-queued
             self._record(job, request_id, status="stopped", worker=None, summary=data,
                          last_error=CANCELLED_BY_OPERATOR)  # fmt: skip
             log.info("%s: stopped (%s); `stepbatch requeue` resumes it", where, CANCELLED_BY_OPERATOR)
