@@ -132,3 +132,26 @@ def test_requeue_a_failed_job(
     [row] = all_finished(dsn, [first.nickname])
     assert row.worker == "m2"
     assert sorted(_account_jobs(dsn)) == [("failed",), ("succeeded",)]
+
+
+@pytest.mark.parametrize(
+    ("outcome", "units_done", "items_done", "items_failed", "stop_reason", "expected"),
+    [
+        ("complete", 2, 4, 0, None, "done"),
+        ("failed", 1, 3, 0, None, "partial"),
+        ("complete", 2, 3, 1, None, "partial"),
+        ("failed", 0, 0, 0, None, "failed"),
+        ("stopped", 1, 2, 0, "StopAccount: login refused", "failed"),
+    ],
+)
+def test_a_run_end_maps_to_a_request_status(
+    outcome, units_done, items_done, items_failed, stop_reason, expected
+):
+    from stepbatch.cluster.control import finished_status
+    from stepbatch.engine.summary import RunSummary
+
+    summary = RunSummary(
+        run_id="r", run_dir=Path("r"), account="A", step="step3", server=None, outcome=outcome,
+        stop_reason=stop_reason, units_done=units_done, items_done=items_done, items_failed=items_failed,
+    )  # fmt: skip
+    assert finished_status(summary) == expected
