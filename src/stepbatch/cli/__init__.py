@@ -32,10 +32,20 @@ def _register_commands() -> None:
         run_cmds,
         simulator_cmds,
         state_cmds,
+        web_cmds,
         workbook_cmds,
     )
 
-    modules = (workbook_cmds, state_cmds, simulator_cmds, run_cmds, report_cmds, probe_cmds, cluster_cmds)
+    modules = (
+        workbook_cmds,
+        state_cmds,
+        simulator_cmds,
+        run_cmds,
+        report_cmds,
+        probe_cmds,
+        cluster_cmds,
+        web_cmds,
+    )
     modules += (control_cmds,)
     for module in modules:
         module.register(app)
