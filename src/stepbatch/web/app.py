@@ -65,6 +65,10 @@ class StatusCache:
                 self._at = time.monotonic()
             return self._value
 
+    def invalidate(self) -> None:
+        with self._lock:
+            self._value = None
+
 
 def create_app(source: Source, settings: WebSettings | None = None) -> Starlette:
     settings = settings or WebSettings()
@@ -144,7 +148,9 @@ def create_app(source: Source, settings: WebSettings | None = None) -> Starlette
         return Response(scrub(text, secrets), media_type="text/html; charset=utf-8")
 
     async def action(request: Request) -> Response:
-        return await action_endpoint(request, source, settings)
+        response = await action_endpoint(request, source, settings)
+        cache.invalidate()  # the next poll shows what the action changed
+        return response
 
     routes = [
         Route("/", page),
