@@ -26,6 +26,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
+from stepbatch.app import run as app_run
 from stepbatch.app.preflight import select_run_units
 from stepbatch.app.processors import check_step
 from stepbatch.app.run import (
@@ -36,7 +37,6 @@ from stepbatch.app.run import (
     combined_exit,
     format_account_table,
     read_workbook,
-    run_all,
     run_child,
     run_one,
 )
@@ -105,10 +105,11 @@ def stop_line(account: str, step: str, outcome: str, detail: str, rest: Sequence
 
 def run_steps(reqs: Sequence[RunRequest], *, out: TextIO | None = None) -> int:
     """`stepbatch run` for one step (as before) or several in order; returns the exit code."""
-    out = out or sys.stdout
     first = reqs[0]
-    if len(reqs) == 1:
-        return run_all(first, out=out) if first.all_accounts else run_one(first, out=out)
+    if len(reqs) == 1:  # exactly as before the chains (looked up on the module: tests replace them)
+        single = app_run.run_all if first.all_accounts else app_run.run_one
+        return single(first) if out is None else single(first, out=out)
+    out = out or sys.stdout
     for req in reqs:
         check_step(req.step)
         check_options(req.options)
