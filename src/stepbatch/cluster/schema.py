@@ -31,9 +31,19 @@ CREATE INDEX IF NOT EXISTS sb_run_request_account_step ON sb_run_request (accoun
 CREATE INDEX IF NOT EXISTS sb_run_request_job ON sb_run_request (job_id);
 """
 
+
+def _chains_and_schedules() -> str:
+    """Migration 102: chained steps (cluster/chains.py) and schedules (cluster/schedules.py)."""
+    from stepbatch.cluster.chains import CHAIN_SQL
+    from stepbatch.cluster.schedules import SCHEDULE_SQL
+
+    return CHAIN_SQL + SCHEDULE_SQL
+
+
 CLUSTER_MIGRATIONS: list[tuple[int, str, str]] = [
     (100, "cluster_run_request", RUN_REQUEST_SQL),
 ]
+CLUSTER_MIGRATIONS.append((102, "cluster_chains_schedules", _chains_and_schedules()))
 
 REQUEST_STATUSES = ("queued", "running", "done", "failed")
 
