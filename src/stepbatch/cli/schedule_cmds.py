@@ -56,8 +56,12 @@ def add(
 
 def parse_submit(words: list[str], dsn: str, options_type: type[RunOptions] = RunOptions) -> list[Any]:
     """The SubmitRequests (one per step) that `submit WORDS…` would make; one-line UserError otherwise."""
-    import click
     from typer.main import get_command
+
+    try:  # recent typer vendors click (as cli/__init__.py knows)
+        from typer._click.exceptions import ClickException
+    except ImportError:  # pragma: no cover - older typer on top of click
+        from click.exceptions import ClickException
 
     args = words[1:] if words and words[0] in COMMAND_WORDS else list(words)
     if not args:
@@ -79,7 +83,7 @@ def parse_submit(words: list[str], dsn: str, options_type: type[RunOptions] = Ru
     parser.command(name="run")(capture)
     try:
         get_command(parser).main(args, prog_name="run", standalone_mode=False)
-    except click.ClickException as exc:
+    except ClickException as exc:
         raise UserError(f"schedule add: the command after --: {exc.format_message()}") from None
     if not found:
         raise UserError(f"schedule add: the command to submit goes after --, e.g. {EXAMPLE}")
