@@ -6,6 +6,9 @@ names where the worker finds it (an environment variable, or one cell of its own
 
 from __future__ import annotations
 
+from stepbatch.cluster.chains import CHAIN_SQL
+from stepbatch.cluster.schedules import SCHEDULE_SQL
+
 RUN_REQUEST_SQL = """
 CREATE TABLE IF NOT EXISTS sb_run_request (
     id            bigserial PRIMARY KEY,
@@ -32,18 +35,12 @@ CREATE INDEX IF NOT EXISTS sb_run_request_job ON sb_run_request (job_id);
 """
 
 
-def _chains_and_schedules() -> str:
-    """Migration 102: chained steps (cluster/chains.py) and schedules (cluster/schedules.py)."""
-    from stepbatch.cluster.chains import CHAIN_SQL
-    from stepbatch.cluster.schedules import SCHEDULE_SQL
-
-    return CHAIN_SQL + SCHEDULE_SQL
-
-
 CLUSTER_MIGRATIONS: list[tuple[int, str, str]] = [
     (100, "cluster_run_request", RUN_REQUEST_SQL),
 ]
-CLUSTER_MIGRATIONS.append((102, "cluster_chains_schedules", _chains_and_schedules()))
+CLUSTER_MIGRATIONS.append(
+    (102, "cluster_chains_schedules", CHAIN_SQL + SCHEDULE_SQL)
+)  # chains.py, schedules.py
 
 REQUEST_STATUSES = ("queued", "running", "done", "failed")
 

@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from io import StringIO
 from typing import Any
 
-# A chain's later step is `waiting`; a `skipped` request (cluster/chains.py, schedules.py) is shown beside
-# the latest other request of its account × step until a newer one comes.
 STATUS_SQL = """
 SELECT DISTINCT ON (r.account, r.step, r.status = 'skipped')
        r.account, r.step, r.server, r.status, r.worker, r.last_error, r.job_id, j.status, j.attempts,
@@ -22,6 +20,7 @@ SELECT DISTINCT ON (r.account, r.step, r.status = 'skipped')
   LEFT JOIN procrastinate_jobs j ON j.id = r.job_id
   LEFT JOIN procrastinate_workers w ON w.id = j.worker_id
   LEFT JOIN sb_lease l ON l.account = r.account AND l.step = r.step
+ -- a skipped request (a chain's step, a schedule's firing) beside the latest other one, until a newer one
  WHERE NOT (r.status = 'skipped' AND EXISTS (SELECT 1 FROM sb_run_request n WHERE n.account = r.account
             AND n.step = r.step AND n.status <> 'skipped' AND n.id > r.id))
  ORDER BY r.account, r.step, r.status = 'skipped', r.id DESC
