@@ -34,13 +34,10 @@ CREATE INDEX IF NOT EXISTS sb_run_request_account_step ON sb_run_request (accoun
 CREATE INDEX IF NOT EXISTS sb_run_request_job ON sb_run_request (job_id);
 """
 
-
 CLUSTER_MIGRATIONS: list[tuple[int, str, str]] = [
     (100, "cluster_run_request", RUN_REQUEST_SQL),
 ]
-CLUSTER_MIGRATIONS.append(
-    (102, "cluster_chains_schedules", CHAIN_SQL + SCHEDULE_SQL)
-)  # chains.py, schedules.py
+CLUSTER_MIGRATIONS.append((102, "cluster_chains_schedules", CHAIN_SQL + SCHEDULE_SQL))  # chains, schedules
 
 REQUEST_STATUSES = ("queued", "running", "done", "failed")
 
