@@ -121,3 +121,22 @@ def test_due_minutes_in_the_schedules_time_zone():
     assert latest_due("0 9 * * *", "UTC+09:00", now) == dt.datetime(2026, 12, 3, 0, 0, tzinfo=dt.UTC)
     assert latest_due("0 9 * * *", "UTC", now) == dt.datetime(2026, 12, 2, 9, 0, tzinfo=dt.UTC)
     assert latest_due("* * * * *", "UTC", now) == dt.datetime(2026, 12, 3, 0, 0, tzinfo=dt.UTC)
+
+
+def test_the_workers_periodic_task_fires_the_schedules(dsn: str, sim4: Sim, tmp_path: Path):
+    """The task `stepbatch worker` runs every minute is wired to the firing (called here as procrastinate
+    calls it, with the minute's timestamp)."""
+    import asyncio
+
+    from stepbatch.cluster.queue import make_app
+    from stepbatch.cluster.schedules import SCHEDULE_TASK
+
+    async def reaper(app: object) -> None:
+        return None
+
+    assert add(sim4, dsn, tmp_path, "every", "* * * * *").returncode == 0
+    app = make_app(dsn, lambda ctx, rid: None, reaper)
+    asyncio.run(app.tasks[SCHEDULE_TASK].func(timestamp=int(next_minute().timestamp())))
+    assert query(dsn, "SELECT count(*) FROM sb_run_request WHERE schedule = 'every'")[0][0] == 8
+    [(result,)] = query(dsn, "SELECT last_result FROM sb_schedule")
+    assert result.startswith("queued "), result
