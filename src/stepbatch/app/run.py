@@ -57,6 +57,7 @@ class RunRequest:
     summary_json: Path | None = None  # where a child process leaves its summary (--accounts all)
     notify: NotifyConfig | None = None  # [notify] of stepbatch.toml (STEPBATCH_NOTIFY wins)
     config: Path | None = None  # --config given: the children of --accounts all read the same file
+    chained: bool = False  # one step of `run step2,step3`: lines name the step
 
 
 # --- checks -------------------------------------------------------------------------------------------
@@ -273,6 +274,8 @@ class AccountResult:
     exit_code: int
     summary: dict[str, Any] | None
     output_tail: str = ""
+    step: str = ""  # set in a chain's table (one row per account × step)
+    ran: bool = True  # False: a chain's step left out (the note says why)
 
 
 def child_command(req: RunRequest, account: str, summary_json: Path) -> list[str]:
@@ -299,41 +302,54 @@ def child_command(req: RunRequest, account: str, summary_json: Path) -> list[str
     return cmd
 
 
-def run_all(req: RunRequest, *, out: TextIO | None = None) -> int:
-    """Every account of the workbook, each in its own process; `parallel` at a time; a result table."""
-    out = out or sys.stdout
+def run_child(req: RunRequest, account: Account, folder: Path, out: TextIO) -> AccountResult:
+    """`stepbatch run <req.step> --account <account>` in its own process; its exit code and summary."""
+    summary_path = Path(folder) / f"{account.virtual_id}-{req.step}.json"
+    cmd = child_command(req, account.email, summary_path)
+    step = f" {req.step}" if req.chained else ""
+    out.write(f"starting {account.nickname} ({account.email}){step}\n")
+    out.flush()
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    proc = subprocess.run(
+        cmd, capture_output=True, text=True, encoding="utf-8", errors="replace", env=env, check=False
+    )
+    summary = json.loads(summary_path.read_text(encoding="utf-8")) if summary_path.is_file() else None
+    tail = (proc.stderr or proc.stdout or "").strip().splitlines()
+    result = AccountResult(account.nickname, proc.returncode, summary, tail[-1] if tail else "")
+    out.write(f"finished {account.nickname}{step}: exit {proc.returncode}\n")
+    out.flush()
+    return result
+
+
+def check_all(req: RunRequest) -> Workbook:
+    """`run_all`'s checks before any account starts; returns the workbook."""
     check_step(req.step)
     check_options(req.options)
     if req.parallel < 1:
         raise UserError(f"--parallel must be at least 1, got {req.parallel}")
     book = read_workbook(req.workbook)
-    accounts = book.accounts
-    if not accounts:
+    if not book.accounts:
         raise UserError(f"--workbook {req.workbook}: no accounts in login_id")
     check_browser(req.browser, req.chrome_binary)
     probe_base_url(req.base_url)
-    with tempfile.TemporaryDirectory(prefix="stepbatch-accounts-") as tmp:
+    return book
 
-        def one(account: Account) -> AccountResult:
-            summary_path = Path(tmp) / f"{account.virtual_id}.json"
-            cmd = child_command(req, account.email, summary_path)
-            out.write(f"starting {account.nickname} ({account.email})\n")
-            out.flush()
-            env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
-            proc = subprocess.run(
-                cmd, capture_output=True, text=True, encoding="utf-8", errors="replace", env=env, check=False
-            )
-            summary = json.loads(summary_path.read_text(encoding="utf-8")) if summary_path.is_file() else None
-            tail = (proc.stderr or proc.stdout or "").strip().splitlines()
-            result = AccountResult(account.nickname, proc.returncode, summary, tail[-1] if tail else "")
-            out.write(f"finished {account.nickname}: exit {proc.returncode}\n")
-            out.flush()
-            return result
 
-        with ThreadPoolExecutor(max_workers=req.parallel) as pool:
-            results = list(pool.map(one, accounts))
+def run_all(req: RunRequest, *, out: TextIO | None = None) -> int:
+    """Every account of the workbook, each in its own process; `parallel` at a time; a result table."""
+    out = out or sys.stdout
+    book = check_all(req)
+    with (
+        tempfile.TemporaryDirectory(prefix="stepbatch-accounts-") as tmp,
+        ThreadPoolExecutor(max_workers=req.parallel) as pool,
+    ):
+        results = list(pool.map(lambda account: run_child(req, account, Path(tmp), out), book.accounts))
     out.write(format_account_table(results) + "\n")
-    codes = [r.exit_code for r in results]
+    return combined_exit([r.exit_code for r in results])
+
+
+def combined_exit(codes: list[int]) -> int:
+    """0 when all are 0; 2 when all are 2; else the worst (highest) non-zero code."""
     if all(c == EXIT_OK for c in codes):
         return EXIT_OK
     return (
@@ -350,13 +366,16 @@ def format_account_table(results: list[AccountResult]) -> str:
     from rich.table import Table
 
     table = Table(title="accounts")
-    for column in ("account", "exit", "outcome", "codes done", "partial", "failed", "products", "note"):
+    steps = any(r.step for r in results)
+    columns = ("account", *(["step"] if steps else []), "exit", "outcome", "codes done", "partial", "failed")
+    for column in (*columns, "products", "note"):
         table.add_column(column)
     for r in results:
         s = r.summary or {}
         table.add_row(
             r.account,
-            str(r.exit_code),
+            *([r.step] if steps else []),
+            str(r.exit_code) if r.ran else "-",
             str(s.get("outcome", "-")),
             str(s.get("units_done", "-")),
             str(s.get("units_partial", "-")),

@@ -28,6 +28,9 @@ def register(app: typer.Typer) -> None:
     app.add_typer(db, name="db")
     app.command(name="submit")(submit_command())
     app.command(name="worker")(worker)
+    from stepbatch.cli import schedule_cmds
+
+    schedule_cmds.register(app)
     # `stepbatch status --db URL` is the local `status` command's cluster form (cli/state_cmds.py)
 
 
@@ -66,18 +69,20 @@ def submit_command(options_type: type[RunOptions] = RunOptions) -> Callable[...,
     def command(**kwargs: Any) -> None:
         submit(**kwargs, options_type=options_type)
 
-    own = inspect.signature(submit, eval_str=True)
-    plain = [p for p in own.parameters.values() if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD]
-    at = next(i for i, p in enumerate(plain) if p.name == "base_url") + 1
     command.__doc__ = submit.__doc__
-    command.__signature__ = own.replace(  # type: ignore[attr-defined]
-        parameters=[*plain[:at], *_option_parameters(options_type), *plain[at:]]
-    )
+    command.__signature__ = submit_signature(options_type)  # type: ignore[attr-defined]
     return command
 
 
+def submit_signature(options_type: type[RunOptions] = RunOptions) -> inspect.Signature:
+    own = inspect.signature(submit, eval_str=True)
+    plain = [p for p in own.parameters.values() if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD]
+    at = next(i for i, p in enumerate(plain) if p.name == "base_url") + 1
+    return own.replace(parameters=[*plain[:at], *_option_parameters(options_type), *plain[at:]])
+
+
 def submit(
-    step: str = typer.Argument(..., help="step2 or step3"),
+    step: str = typer.Argument(..., help="step2, step3, or steps in order: step2,step3"),
     workbook: Path | None = typer.Option(None, "--workbook", "-w", help="the operators' task workbook"),
     accounts: str | None = typer.Option(None, "--accounts", help="`all`, or names: RTA,KBC"),
     server: str | None = typer.Option(None, "--server", "-s", help="only this final_group (e.g. 서버2-1)"),
@@ -92,34 +97,65 @@ def submit(
     options_type: type[RunOptions] = RunOptions,
     **run_options: Any,
 ) -> None:
-    """Queue one job per account (validated here; units stored with the job). Exit 3: already queued."""
+    """Queue one job per account (validated here; units stored with the job). Exit 3: already queued.
+    Several steps (step2,step3): one chain per account, each step queued once the one before is done."""
+    from dataclasses import replace
+
+    values = {"workbook": workbook, "server": server, "base_url": base_url, "password_env": password_env}
+    reqs = submit_requests_of(step, accounts, config, db or "", values, run_options, options_type)
+    dsn = _dsn(db)
+    _cluster_extra()
+    from stepbatch.cluster.chains import submit_chain
+    from stepbatch.cluster.submit import submit as submit_requests
+
+    reqs = [replace(req, dsn=dsn) for req in reqs]
+    code = submit_requests(reqs[0], out=sys.stdout) if len(reqs) == 1 else submit_chain(reqs, out=sys.stdout)
+    raise typer.Exit(code)
+
+
+def submit_requests_of(
+    step: str,
+    accounts: str | None,
+    config: Path | None,
+    dsn: str,
+    values: dict[str, Any],
+    run_options: dict[str, Any],
+    options_type: type[RunOptions] = RunOptions,
+) -> list[Any]:
+    """One SubmitRequest per step of `step` (`step3` or `step2,step3`), each with its own options."""
+    from stepbatch.app.chain import parse_steps, step_cli
     from stepbatch.app.run import DEFAULT_BASE_URL
+    from stepbatch.cluster.submit import SubmitRequest
     from stepbatch.config import load_config
 
     cli = {name: None if value is False else value for name, value in run_options.items()}
-    cli |= {"workbook": workbook, "server": server, "base_url": base_url}
+    cli |= {
+        "workbook": values.get("workbook"),
+        "server": values.get("server"),
+        "base_url": values.get("base_url"),
+    }
+    steps = parse_steps(step)
     settings = load_config(config, options_type=options_type)
-    options, extras = settings.resolve(step, cli)
-    if extras.get("workbook") is None:
-        raise UserError("--workbook is required (or `workbook` in stepbatch.toml)")
-    if not accounts:
-        raise UserError("--accounts is required: `all`, or names such as RTA,KBC")
-    dsn = _dsn(db)
-    _cluster_extra()
-    from stepbatch.cluster.submit import SubmitRequest
-    from stepbatch.cluster.submit import submit as submit_requests
-
-    req = SubmitRequest(
-        step=step,
-        workbook=Path(extras["workbook"]),
-        accounts=accounts,
-        dsn=dsn,
-        base_url=extras.get("base_url") or DEFAULT_BASE_URL,
-        server=extras.get("server"),
-        options=options,
-        password_env=password_env,
-    )
-    raise typer.Exit(submit_requests(req, out=sys.stdout))
+    reqs = []
+    for one in steps:
+        options, extras = settings.resolve(one, step_cli(cli, one, steps, options_type))
+        if extras.get("workbook") is None:
+            raise UserError("--workbook is required (or `workbook` in stepbatch.toml)")
+        if not accounts:
+            raise UserError("--accounts is required: `all`, or names such as RTA,KBC")
+        reqs.append(
+            SubmitRequest(
+                step=one,
+                workbook=Path(extras["workbook"]),
+                accounts=accounts,
+                dsn=dsn,
+                base_url=extras.get("base_url") or DEFAULT_BASE_URL,
+                server=extras.get("server"),
+                options=options,
+                password_env=bool(values.get("password_env")),
+            )
+        )
+    return reqs
 
 
 def worker(

@@ -56,7 +56,7 @@ def _option_parameters(options_type: type[RunOptions]) -> list[inspect.Parameter
 
 
 def run(
-    step: str = typer.Argument(..., help="step2 or step3"),
+    step: str = typer.Argument(..., help="step2, step3, or steps in order: step2,step3"),
     workbook: Path | None = typer.Option(
         None, "--workbook", "-w", help="the operators' task workbook (.xlsx)"
     ),
@@ -81,8 +81,10 @@ def run(
     options_type: type[RunOptions] = RunOptions,
     **run_options: Any,
 ) -> None:
-    """Run step2 or step3 for one account (or --accounts all) in crash-safe batches."""
-    from stepbatch.app.run import DEFAULT_BASE_URL, DEFAULT_STATE_DIR, RunRequest, run_all, run_one
+    """Run step2 or step3 (or step2,step3, in order) for one account (or --accounts all) in crash-safe
+    batches."""
+    from stepbatch.app.chain import parse_steps, run_steps, step_cli
+    from stepbatch.app.run import DEFAULT_BASE_URL, DEFAULT_STATE_DIR, RunRequest
     from stepbatch.config import load_config
 
     cli = {name: None if value is False else value for name, value in run_options.items()}  # off: not given
@@ -96,34 +98,38 @@ def run(
         "browser": browser,
         "chrome_binary": chrome_binary,
     }
+    steps = parse_steps(step)
     settings = load_config(config, options_type=options_type)
-    options, extras = settings.resolve(step, cli)
-    if extras.get("workbook") is None:
-        raise UserError("--workbook is required (or `workbook` in stepbatch.toml)")
+    reqs = []
+    for one in steps:  # each step with its own [stepN] settings and its own step-only flags
+        options, extras = settings.resolve(one, step_cli(cli, one, steps, options_type))
+        if extras.get("workbook") is None:
+            raise UserError("--workbook is required (or `workbook` in stepbatch.toml)")
+        reqs.append(
+            RunRequest(
+                step=one,
+                workbook=Path(extras["workbook"]),
+                account=extras.get("account"),
+                all_accounts=bool(accounts),
+                parallel=parallel,
+                server=extras.get("server"),
+                base_url=extras.get("base_url") or DEFAULT_BASE_URL,
+                state_dir=Path(extras.get("state_dir") or DEFAULT_STATE_DIR),
+                options=options,
+                headed=bool(extras.get("headed")),
+                chrome_binary=extras.get("chrome_binary"),
+                browser=extras.get("browser") or "playwright",
+                processor=processor,
+                summary_json=summary_json,
+                notify=settings.notify,
+                config=config,
+            )
+        )
     if accounts is not None and accounts.lower() != "all":
         raise UserError(f"--accounts {accounts!r}: only `all` is supported (use --account for one)")
     if accounts and account:
         raise UserError("use either --account or --accounts all, not both")
-    req = RunRequest(
-        step=step,
-        workbook=Path(extras["workbook"]),
-        account=extras.get("account"),
-        all_accounts=bool(accounts),
-        parallel=parallel,
-        server=extras.get("server"),
-        base_url=extras.get("base_url") or DEFAULT_BASE_URL,
-        state_dir=Path(extras.get("state_dir") or DEFAULT_STATE_DIR),
-        options=options,
-        headed=bool(extras.get("headed")),
-        chrome_binary=extras.get("chrome_binary"),
-        browser=extras.get("browser") or "playwright",
-        processor=processor,
-        summary_json=summary_json,
-        notify=settings.notify,
-        config=config,
-    )
-    code = run_all(req) if req.all_accounts else run_one(req)
-    raise typer.Exit(code)
+    raise typer.Exit(run_steps(reqs))
 
 
 def demo(

@@ -25,7 +25,7 @@ _LATEST_SQL = """
 SELECT r.id, r.status, r.job_id, r.worker, r.cancel_requested_at IS NOT NULL, j.status::text
   FROM sb_run_request r LEFT JOIN procrastinate_jobs j ON j.id = r.job_id
  WHERE r.account = %s AND r.step = %s
- ORDER BY r.id DESC LIMIT 1
+ ORDER BY r.status = 'skipped', r.id DESC LIMIT 1  -- a skipped firing is not the run to act on
    FOR UPDATE OF r
 """
 _LOCK_JOB_SQL = "SELECT status::text FROM procrastinate_jobs WHERE id = %s FOR UPDATE"

@@ -21,6 +21,7 @@ from procrastinate import jobs as jobs_module
 
 from stepbatch.cluster.db import PATIENCE_S
 from stepbatch.cluster.requests import ACCOUNT_QUEUE, RUN_TASK
+from stepbatch.cluster.schedules import SCHEDULE_LOCK, SCHEDULE_TASK
 
 log = logging.getLogger("stepbatch.cluster")
 
@@ -157,7 +158,8 @@ Reaper = Callable[[App], Awaitable[None]]
 
 
 def make_app(dsn: str, runner: JobRunner, reaper: Reaper, *, reap_every_s: int = 10) -> App:
-    """The App a worker runs: `runner(context, request_id)` per account job, `reaper(app)` periodically."""
+    """The App a worker runs: `runner(context, request_id)` per account job, `reaper(app)` periodically,
+    and the schedules' check every minute."""
     connector = PsycopgConnector(conninfo=dsn, min_size=1, max_size=6, timeout=10)
     app = App(connector=connector)
     app.job_manager = FencedJobManager(connector=connector)
@@ -174,6 +176,17 @@ def make_app(dsn: str, runner: JobRunner, reaper: Reaper, *, reap_every_s: int =
     @app.task(name=REAP_TASK, queue=REAPER_QUEUE, lock=REAPER_LOCK, queueing_lock=REAPER_LOCK)
     async def reap(timestamp: int) -> None:
         await reaper(app)
+
+    # Schedules (cluster/schedules.py), due minutes claimed in the database: once each, whoever runs it.
+    @app.periodic(cron="* * * * *", periodic_id="schedules")
+    @app.task(name=SCHEDULE_TASK, queue=REAPER_QUEUE, lock=SCHEDULE_LOCK, queueing_lock=SCHEDULE_LOCK)
+    async def fire_schedules(timestamp: int) -> None:
+        from stepbatch.cluster.schedules import tick
+
+        try:
+            await asyncio.to_thread(tick, dsn, timestamp)
+        except Exception:
+            log.exception("schedules: this minute's check failed")
 
     return app
 

@@ -6,6 +6,9 @@ names where the worker finds it (an environment variable, or one cell of its own
 
 from __future__ import annotations
 
+from stepbatch.cluster.chains import CHAIN_SQL
+from stepbatch.cluster.schedules import SCHEDULE_SQL
+
 RUN_REQUEST_SQL = """
 CREATE TABLE IF NOT EXISTS sb_run_request (
     id            bigserial PRIMARY KEY,
@@ -54,6 +57,7 @@ CLUSTER_MIGRATIONS: list[tuple[int, str, str]] = [
     (100, "cluster_run_request", RUN_REQUEST_SQL),
     (101, "cluster_control", CONTROL_SQL),
 ]
+CLUSTER_MIGRATIONS.append((102, "cluster_chains_schedules", CHAIN_SQL + SCHEDULE_SQL))  # chains, schedules
 
 # No CHECK constraint on the status column: later migrations may add states (a chain's `skipped`).
 # partial: the run ended with some codes or products failed and the rest done.

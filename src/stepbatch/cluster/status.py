@@ -17,7 +17,7 @@ from typing import Any
 from stepbatch.cluster.schema import FINISHED_STATUSES
 
 STATUS_SQL = """
-SELECT DISTINCT ON (r.account, r.step)
+SELECT DISTINCT ON (r.account, r.step, r.status = 'skipped')
        r.account, r.step, r.server, r.status, r.worker, r.last_error, r.job_id, j.status, j.attempts,
        l.holder, l.released_at IS NULL AND l.account IS NOT NULL,
        EXTRACT(EPOCH FROM now() - l.renewed_at), EXTRACT(EPOCH FROM now() - w.last_heartbeat), r.summary,
@@ -26,7 +26,10 @@ SELECT DISTINCT ON (r.account, r.step)
   LEFT JOIN procrastinate_jobs j ON j.id = r.job_id
   LEFT JOIN procrastinate_workers w ON w.id = j.worker_id
   LEFT JOIN sb_lease l ON l.account = r.account AND l.step = r.step
- ORDER BY r.account, r.step, r.id DESC
+ -- a skipped request (a chain's step, a schedule's firing) beside the latest other one, until a newer one
+ WHERE NOT (r.status = 'skipped' AND EXISTS (SELECT 1 FROM sb_run_request n WHERE n.account = r.account
+            AND n.step = r.step AND n.status <> 'skipped' AND n.id > r.id))
+ ORDER BY r.account, r.step, r.status = 'skipped', r.id DESC
 """
 
 

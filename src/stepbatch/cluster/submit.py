@@ -164,6 +164,9 @@ def refuse_busy(cur: Any, rows: list[RunRequestRow]) -> None:
             f"{account} {step} is already {state} (job {job_id}){more}; nothing submitted",
             exit_code=EXIT_LOCKED,
         )
+    from stepbatch.cluster.chains import refuse_waiting
+
+    refuse_waiting(cur, rows)  # a chain's later step has no job yet
 
 
 def queue_one(cur: Any, row: RunRequestRow) -> tuple[int, int]:

@@ -26,7 +26,7 @@ from typing import Any
 import psutil
 
 from stepbatch.cluster.db import PATIENCE_S, redact_dsn, transact
-from stepbatch.cluster.requests import ACCOUNT_QUEUE, RunRequestRow, fenced_update, load_request
+from stepbatch.cluster.requests import ACCOUNT_QUEUE, RunRequestRow, load_request
 from stepbatch.engine.errors import LeaseLost
 from stepbatch.engine.options import RunOptions
 from stepbatch.engine.signals import StopSwitch, install_signal_handlers
@@ -206,9 +206,11 @@ class AccountJobs:
         )
 
     def _record(self, job: Any, request_id: int, **values: Any) -> None:
+        from stepbatch.cluster.chains import fenced_finish  # an end also moves the request's chain on
+
         transact(
             self.settings.dsn,
-            lambda cur: fenced_update(cur, request_id, job.id, job.attempts, **values),
+            lambda cur: fenced_finish(cur, request_id, job.id, job.attempts, **values),
             patience_s=PATIENCE_S,
         )
 
