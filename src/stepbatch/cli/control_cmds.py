@@ -14,11 +14,12 @@ def register(app: typer.Typer) -> None:
     app.command(name="requeue")(requeue)
 
 
-def cancel(
-    account: str = typer.Option(..., "--account", help="the account's nickname, as `status --db` shows it"),
-    step: str = typer.Option(..., "--step", help="step2 or step3"),
-    db: str | None = typer.Option(None, "--db", envvar=DB_ENV, help=DB_HELP),
-) -> None:
+ACCOUNT_OPTION = typer.Option(..., "--account", help="the account's nickname, as `status --db` shows it")
+STEP_OPTION = typer.Option(..., "--step", help="step2 or step3")
+DB_OPTION = typer.Option(None, "--db", envvar=DB_ENV, help=DB_HELP)
+
+
+def cancel(account: str = ACCOUNT_OPTION, step: str = STEP_OPTION, db: str | None = DB_OPTION) -> None:
     """Cancel a queued run at once, or ask a running one to stop at its next product (progress kept)."""
     dsn = _dsn(db)
     _cluster_extra()
@@ -27,11 +28,7 @@ def cancel(
     typer.echo(cancel_run(dsn, account, step))
 
 
-def requeue(
-    account: str = typer.Option(..., "--account", help="the account's nickname, as `status --db` shows it"),
-    step: str = typer.Option(..., "--step", help="step2 or step3"),
-    db: str | None = typer.Option(None, "--db", envvar=DB_ENV, help=DB_HELP),
-) -> None:
+def requeue(account: str = ACCOUNT_OPTION, step: str = STEP_OPTION, db: str | None = DB_OPTION) -> None:
     """Queue a failed, partial or stopped run again; it resumes where it stopped (nothing repeated)."""
     dsn = _dsn(db)
     _cluster_extra()
