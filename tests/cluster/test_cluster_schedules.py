@@ -127,6 +127,7 @@ def test_the_workers_periodic_task_fires_the_schedules(dsn: str, sim4: Sim, tmp_
     """The task `stepbatch worker` runs every minute is wired to the firing (called here as procrastinate
     calls it, with the minute's timestamp)."""
     import asyncio
+    import concurrent.futures
 
     from stepbatch.cluster.queue import make_app
     from stepbatch.cluster.schedules import SCHEDULE_TASK
@@ -136,7 +137,10 @@ def test_the_workers_periodic_task_fires_the_schedules(dsn: str, sim4: Sim, tmp_
 
     assert add(sim4, dsn, tmp_path, "every", "* * * * *").returncode == 0
     app = make_app(dsn, lambda ctx, rid: None, reaper)
-    asyncio.run(app.tasks[SCHEDULE_TASK].func(timestamp=int(next_minute().timestamp())))
+    task = app.tasks[SCHEDULE_TASK].func(timestamp=int(next_minute().timestamp()))
+    # a fresh thread: this one may hold the shared Playwright driver's running loop already
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, task).result(timeout=60)
     assert query(dsn, "SELECT count(*) FROM sb_run_request WHERE schedule = 'every'")[0][0] == 8
     [(result,)] = query(dsn, "SELECT last_result FROM sb_schedule")
     assert result.startswith("queued "), result

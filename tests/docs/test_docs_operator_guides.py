@@ -5,6 +5,7 @@ source; this test keeps the copies equal. After editing the README, refresh them
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -14,10 +15,12 @@ ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
 GUIDES = {"en": "## stepbatch — operator guide", "ko": "## stepbatch 운영 가이드"}
 README_ONLY = "(The same guides as separate files:"
+LINK_FROM_ROOT = re.compile(r"\]\((?:\./)?docs/")  # a README link into docs/; the guide file lives there
 
 
 def guide_from_readme(lang: str) -> str:
-    """The README section, with its headings one level up (the file's title is `#`)."""
+    """The README section, with its headings one level up (the file's title is `#`) and its links into
+    docs/ made relative to docs/."""
     lines = README.read_text(encoding="utf-8").splitlines()
     start = lines.index(GUIDES[lang])
     out: list[str] = []
@@ -30,7 +33,7 @@ def guide_from_readme(lang: str) -> str:
         if not in_code and line.startswith("##"):
             line = line[1:]
         if not line.startswith(README_ONLY):
-            out.append(line)
+            out.append(line if in_code else LINK_FROM_ROOT.sub("](", line))
     return "\n".join(out).rstrip() + "\n"
 
 

@@ -53,7 +53,7 @@ def products(page) -> int:
 
 
 def test_the_page_follows_a_real_run_and_links_its_report(tmp_path: Path):
-    from playwright.sync_api import sync_playwright
+    from stepbatch.browser.playwright_session import playwright_driver
 
     workbook = make_workbook(tmp_path, accounts=1, codes=2, seed=5, step2_share=0.0)
     state = tmp_path / "state"
@@ -65,35 +65,35 @@ def test_the_page_follows_a_real_run_and_links_its_report(tmp_path: Path):
                    "--translate-all", "--batch-size", "2"]  # fmt: skip
         run = subprocess.Popen(run_cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         try:
-            with sync_playwright() as p:
-                browser = launch_chromium(p)
-                try:
-                    page = browser.new_page(viewport={"width": 1500, "height": 420})
-                    page.goto(url + "/?lang=en")
-                    page.evaluate("window.__sameDocument = true")
-                    page.wait_for_selector("#accounts tbody tr .st-running", timeout=90_000)
-                    first = products(page)
-                    wait_until(lambda: products(page) > first, 90, interval=0.2, what="products rising")
-                    wait_until(
-                        lambda: (page.text_content("#accounts tbody tr td.eta") or "-").strip() != "-",
-                        90, interval=0.2, what="an ETA",
-                    )  # fmt: skip
-                    if os.environ.get("STEPBATCH_WEB_SCREENSHOT"):
-                        page.screenshot(path=str(SCREENSHOT), full_page=True)
-                    body = page.content() + page.evaluate("fetch('/api/status').then(r => r.text())")
-                    assert account.password.reveal() not in body and TOKEN not in body
-                    out, _ = run.communicate(timeout=180)
-                    assert run.returncode == 0, out.decode("utf-8", "replace")
-                    page.wait_for_selector("#accounts tbody tr a.report", timeout=30_000)
-                    assert page.text_content("#accounts tbody tr .status") == "done"
-                    assert page.evaluate("window.__sameDocument") is True  # never reloaded
-                    href = page.get_attribute("#accounts tbody tr a.report", "href")
-                    report = browser.new_page()
-                    report.goto(url + href)
-                    assert report.title().startswith("stepbatch ") and "step3" in report.title()
-                    assert account.password.reveal() not in report.content()
-                finally:
-                    browser.close()
+            # the process-wide driver: a second sync driver in one thread fails
+            browser = launch_chromium(playwright_driver())
+            try:
+                page = browser.new_page(viewport={"width": 1500, "height": 420})
+                page.goto(url + "/?lang=en")
+                page.evaluate("window.__sameDocument = true")
+                page.wait_for_selector("#accounts tbody tr .st-running", timeout=90_000)
+                first = products(page)
+                wait_until(lambda: products(page) > first, 90, interval=0.2, what="products rising")
+                wait_until(
+                    lambda: (page.text_content("#accounts tbody tr td.eta") or "-").strip() != "-",
+                    90, interval=0.2, what="an ETA",
+                )  # fmt: skip
+                if os.environ.get("STEPBATCH_WEB_SCREENSHOT"):
+                    page.screenshot(path=str(SCREENSHOT), full_page=True)
+                body = page.content() + page.evaluate("fetch('/api/status').then(r => r.text())")
+                assert account.password.reveal() not in body and TOKEN not in body
+                out, _ = run.communicate(timeout=180)
+                assert run.returncode == 0, out.decode("utf-8", "replace")
+                page.wait_for_selector("#accounts tbody tr a.report", timeout=30_000)
+                assert page.text_content("#accounts tbody tr .status") == "done"
+                assert page.evaluate("window.__sameDocument") is True  # never reloaded
+                href = page.get_attribute("#accounts tbody tr a.report", "href")
+                report = browser.new_page()
+                report.goto(url + href)
+                assert report.title().startswith("stepbatch ") and "step3" in report.title()
+                assert account.password.reveal() not in report.content()
+            finally:
+                browser.close()
         finally:
             stop(run)
             stop(web)
