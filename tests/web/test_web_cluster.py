@@ -63,5 +63,15 @@ def test_cluster_rows_workers_and_actions(dsn: str, tmp_path: Path):
                     lambda: httpx.get(f"{url}/api/status").json()["workers"], 60, what="a worker row"
                 )
                 assert workers[0]["name"] == "w1" and workers[0]["alive"] is True
+                # the finished run's report, copied to the database by the worker, is served from there
+                href = wait_until(lambda: rows(url)[first]["report"], 240, what="the report link")
+                report = httpx.get(url + href)
+                assert report.status_code == 200 and "<title>stepbatch " in report.text, report.text[:200]
+                assert report.headers["content-type"].startswith("text/html")
+                assert rows(url)[first]["status"] == "done"
+                stored = href.rsplit("/", 1)[0]
+                assert httpx.get(f"{url}{stored}/run.log").status_code == 200
+                for bad in ("..%2F..%2Fetc%2Fpasswd", "missing.png", "%2Fetc%2Fpasswd"):
+                    assert httpx.get(f"{url}{stored}/{bad}").status_code == 404, bad
             finally:
                 machines.stop_all()

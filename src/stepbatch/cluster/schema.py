@@ -7,6 +7,7 @@ names where the worker finds it (an environment variable, or one cell of its own
 from __future__ import annotations
 
 from stepbatch.cluster.chains import CHAIN_SQL
+from stepbatch.cluster.run_files import RUN_FILES_SQL
 from stepbatch.cluster.schedules import SCHEDULE_SQL
 
 RUN_REQUEST_SQL = """
@@ -58,6 +59,7 @@ CLUSTER_MIGRATIONS: list[tuple[int, str, str]] = [
     (101, "cluster_control", CONTROL_SQL),
 ]
 CLUSTER_MIGRATIONS.append((102, "cluster_chains_schedules", CHAIN_SQL + SCHEDULE_SQL))  # chains, schedules
+CLUSTER_MIGRATIONS.append((103, "cluster_run_files", RUN_FILES_SQL))  # finished runs' reports, for the page
 
 # No CHECK constraint on the status column: later migrations may add states (a chain's `skipped`).
 # partial: the run ended with some codes or products failed and the rest done.

@@ -164,6 +164,9 @@ class AccountJobs:
             cancelled = job.id in self._cancelled
             self._detach(job.id)
         self._conclude(job, request_id, where, summary, stopped=switch.requested, cancelled=cancelled)
+        from stepbatch.cluster.run_files import store_run_files_quietly  # for `stepbatch web --db`
+
+        store_run_files_quietly(dsn, request_id, summary.run_dir)
 
     def _busy_or_fail(self, job: Any, request_id: int, where: str, exc: UserError) -> Exception:
         """What to raise for a one-line error: a busy account waits in the queue, anything else fails."""

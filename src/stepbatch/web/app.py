@@ -130,6 +130,21 @@ def create_app(source: Source, settings: WebSettings | None = None) -> Starlette
             return PlainTextResponse("not found", 404)
         return FileResponse(target, headers={"Cache-Control": "no-store"})
 
+    def stored_file(request: Request) -> Response:
+        if not reader_ok(request):
+            return denied()
+        found = (
+            source.stored_file(request.path_params["request_id"], request.path_params["name"])
+            if hasattr(source, "stored_file")
+            else None
+        )
+        if found is None:
+            return PlainTextResponse("not found", 404)
+        content, media_type = found
+        if media_type.startswith("text/"):
+            content = scrub(content.decode("utf-8", "replace"), secrets).encode("utf-8")
+        return Response(content, media_type=media_type, headers={"Cache-Control": "no-store"})
+
     def live_report(request: Request) -> Response:
         if not reader_ok(request):
             return denied()
@@ -158,6 +173,7 @@ def create_app(source: Source, settings: WebSettings | None = None) -> Starlette
         Route("/static/{name}", static),
         Route("/files/{path:path}", run_file),
         Route("/report/{run_id}", live_report),
+        Route("/runfiles/{request_id:int}/{name:path}", stored_file),
         Route("/api/{what}/{account}/{step}", action, methods=["POST"]),
     ]
     return Starlette(routes=routes)

@@ -5,6 +5,9 @@ stored there in the first place."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
+
+RUN_FILES_URL = "/runfiles"  # /runfiles/<request id>/<name>: a finished run's files from the database
 
 
 def dsn_password(dsn: str) -> str | None:
@@ -33,7 +36,10 @@ class ClusterSource:
         from stepbatch.cluster.status import collect
 
         out = []
-        for r in collect(self.dsn, lease_s=self.lease_s):
+        collected = collect(self.dsn, lease_s=self.lease_s)
+        files = self._files([r.request_id for r in collected if r.request_id is not None])
+        for r in collected:
+            report, shots = files.get(r.request_id or -1, (None, []))
             out.append(
                 {
                     "account": r.account,
@@ -57,11 +63,27 @@ class ClusterSource:
                     "heartbeat_age_s": r.heartbeat_age_s,
                     "last_error": r.last_error,
                     "cancel_requested": r.cancel_requested,
-                    "report": None,  # report.html lives on the worker's machine (r.report there)
-                    "screenshots": [],
+                    "report": report,  # copied into the database by the worker at the run's end
+                    "screenshots": shots,
                 }
             )
         return out
+
+    def _files(self, request_ids: list[int]) -> dict[int, tuple[str | None, list[str]]]:
+        from stepbatch.cluster.run_files import LOG_FILES, REPORT_FILE, stored_names
+
+        out: dict[int, tuple[str | None, list[str]]] = {}
+        for request_id, names in stored_names(self.dsn, request_ids).items():
+            url = f"{RUN_FILES_URL}/{request_id}/"
+            report = url + REPORT_FILE if REPORT_FILE in names else None
+            shots = [url + quote(n) for n in names if n != REPORT_FILE and n not in LOG_FILES]
+            out[request_id] = (report, shots)
+        return out
+
+    def stored_file(self, request_id: int, name: str) -> tuple[bytes, str] | None:
+        from stepbatch.cluster.run_files import stored_file
+
+        return stored_file(self.dsn, request_id, name)
 
     def workers(self) -> list[dict[str, Any]]:
         from dataclasses import asdict
