@@ -69,6 +69,7 @@ PW_METHODS: dict[type, tuple[str, ...]] = {
         "inner_text",
         "inner_html",
         "evaluate",
+        "evaluate_all",
         "focus",
         "scroll_into_view_if_needed",
         "text_content",
@@ -200,10 +201,10 @@ class Profiler:
 
     def record_call(self, cls: str, name: str, seconds: float) -> None:
         p = self.current
-        is_wait = name in WAITS
+        is_wait = name in WAITS or self.method() == "PageHelper.wait_js"  # an in-page poll is a wait
         where = f"{self.method()} → {cls}.{name}"
         (self.wait_by_what if is_wait else self.rt_by_method)[where].add(seconds)
-        if cls == "Page" and name == "evaluate":
+        if cls == "Page" and name == "evaluate" and not is_wait:
             self.evaluates.append(seconds)
         if p is None:
             return

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from urllib.parse import urlparse
@@ -261,12 +263,69 @@ class PageHelper:
             return False
 
     def wait_js(self, expression: str, arg: object = None, timeout_ms: int | None = None) -> object:
-        """Wait until a JS predicate holds (polled on animation frames, no fixed sleep)."""
-        handle = self.page.wait_for_function(expression, arg=arg, timeout=timeout_ms or self.timeout_ms)
-        return handle.json_value()
+        """Wait until a JS predicate holds and return its value: one script call that polls in the page
+        on every animation frame (no fixed sleep, no handle left behind). A navigation that replaces the
+        document under the wait starts it again in the new one; a timeout raises Playwright's."""
+        timeout = timeout_ms or self.timeout_ms
+        deadline = time.monotonic() + timeout / 1000
+        script = poll_script(expression)
+        while True:
+            left_ms = max(1, int((deadline - time.monotonic()) * 1000))
+            try:
+                answer = self.page.evaluate(script, [arg, left_ms])
+            except PlaywrightError as exc:
+                if not _navigated(exc) or time.monotonic() >= deadline:
+                    raise
+                continue  # the new document answers (the sign-in page included: the caller decides)
+            if answer["ok"]:
+                return answer["value"]
+            raise PlaywrightTimeout(f"Timeout {timeout}ms exceeded waiting for {_first_line_of(expression)}")
+
+    def wait_css(self, selector: str, state: str = "visible", timeout_ms: int | None = None) -> None:
+        """`Locator(selector).first.wait_for(state)` for a plain CSS selector, polled on every frame
+        (Playwright's own wait backs off to 100–500 ms between looks)."""
+        self.wait_js(_CSS_STATE_JS, [selector, state], timeout_ms=timeout_ms)
 
     def press_escape(self) -> None:
         self.page.keyboard.press("Escape")
+
+
+@functools.lru_cache(maxsize=256)
+def poll_script(predicate: str) -> str:
+    """`predicate(arg)` polled in the page on each animation frame (or every 50 ms where frames are
+    throttled) until it returns a truthy value or `timeoutMs` passes: {ok, value}."""
+    return f"""async ([arg, timeoutMs]) => {{
+  const test = ({predicate});
+  const deadline = performance.now() + timeoutMs;
+  const frame = () => new Promise(r => {{
+    const t = setTimeout(r, 50);
+    requestAnimationFrame(() => {{ clearTimeout(t); r(); }});
+  }});
+  for (;;) {{
+    const value = await test(arg);
+    if (value) return {{ok: true, value}};
+    if (performance.now() >= deadline) return {{ok: false}};
+    await frame();
+  }}
+}}"""
+
+
+_CSS_STATE_JS = """([selector, state]) => {
+  const el = document.querySelector(selector);
+  if (state === 'detached') return !el;
+  if (state === 'attached') return !!el;
+  const box = el ? el.getBoundingClientRect() : null;
+  const shown = !!el && box.width > 0 && box.height > 0 && getComputedStyle(el).visibility !== 'hidden';
+  return state === 'visible' ? shown : !shown;
+}"""
+
+
+def _first_line_of(expression: str) -> str:
+    return " ".join(expression.split())[:80]
+
+
+def _navigated(exc: BaseException) -> bool:
+    return any(marker in str(exc).lower() for marker in _NAVIGATED)
 
 
 def is_signin_url(url: str) -> bool:

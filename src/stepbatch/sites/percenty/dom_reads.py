@@ -133,3 +133,34 @@ TRANSLATE_CLICKABLE_JS = f"""
   return !!hit && (hit === el || el.contains(hit));
 }}
 """
+
+# Waits (PageHelper.wait_js polls them on every frame; Locator.wait_for backs off to 100-500 ms).
+# The product drawer (`EDIT_DRAWER`, the first) shows.
+DRAWER_SHOWN_JS = f"() => {{ {_PRELUDE} return vis(editDrawer()); }}"
+
+# The bulk drawer shows with its image count (what `open_bulk` waits for), or is hidden (`close_bulk`).
+BULK_READY_JS = f"""
+() => {{
+  {_PRELUDE}
+  const b = bulkDrawer();
+  return vis(b) && readCount(b, 'image') !== null;
+}}
+"""
+BULK_HIDDEN_JS = f"() => {{ {_PRELUDE} return !vis(bulkDrawer()); }}"
+
+# The count `kind` shows the number `want` (after a delete or a copy).
+COUNT_IS_JS = f"""
+([kind, want]) => {{
+  {_PRELUDE}
+  return readCount(kind === 'image' ? bulkDrawer() : editDrawer(), kind) === want;
+}}
+"""
+
+# The image editor's translate button (the last one) shows (`want` true) or does not (false).
+EDITOR_SHOWN_JS = f"""
+(want) => {{
+  {_PRELUDE}
+  const all = textIs(document, {_TRANSLATE_CSS!r}, {_TRANSLATE_TEXT!r});
+  return vis(all.length ? all[all.length - 1] : null) === want;
+}}
+"""

@@ -7,7 +7,6 @@ visible elements only (whether other tabs' content stays in the page, hidden, is
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -17,7 +16,15 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from stepbatch.engine.errors import Permanent, Transient
 from stepbatch.sites.percenty import selectors as S
 from stepbatch.sites.percenty.base import ACT_ATTEMPTS, DISMISS_POPUPS_JS, SHORT_TIMEOUT_MS, PageHelper
-from stepbatch.sites.percenty.dom_reads import COUNT_SHOWN_JS, DRAWER_STATE_JS, TAB_READY_JS
+from stepbatch.sites.percenty.dom_reads import (
+    BULK_HIDDEN_JS,
+    BULK_READY_JS,
+    COUNT_IS_JS,
+    COUNT_SHOWN_JS,
+    DRAWER_SHOWN_JS,
+    DRAWER_STATE_JS,
+    TAB_READY_JS,
+)
 from stepbatch.sites.percenty.image_editor import ImageEditor, ShownImage
 
 log = logging.getLogger(__name__)
@@ -60,7 +67,7 @@ class ProductEditor:
         """Open the edit drawer by clicking the product's name in its row."""
         name = row.locator(S.ROW_NAME).first
         self.h.act(lambda: self.h.click(name), method="GET")
-        self.drawer.wait_for(state="visible")
+        self.h.wait_js(DRAWER_SHOWN_JS)
 
     def close(self) -> None:
         """ESC closes the top layer only (a popup, the bulk drawer, then the product drawer): repeat."""
@@ -110,11 +117,9 @@ class ProductEditor:
         shown = self.h.wait_js(COUNT_SHOWN_JS, kind)
         return int(shown["n"])  # type: ignore[index]
 
-    def _wait_count(self, scope: Locator, text_selector: str, pattern: re.Pattern[str], want: int) -> None:
-        regex = pattern.pattern.replace("([0-9,]+)", str(want))
-        scope.locator(text_selector + S.VISIBLE).filter(has_text=re.compile(regex)).first.wait_for(
-            state="visible"
-        )
+    def _wait_count(self, kind: str, want: int) -> None:
+        """The count `kind` ("image", "thumb") shows `want`."""
+        self.h.wait_js(COUNT_IS_JS, [kind, want])
 
     # --- detail images: 상세페이지 → 일괄 편집 drawer ---
     @property
@@ -126,8 +131,7 @@ class ProductEditor:
             return
         self.switch_tab(S.TAB_KEYS["detail"])
         self.h.click(self.content(S.BULK_EDIT_BUTTON).first)
-        self.bulk.wait_for(state="visible")
-        self.bulk.locator(S.IMAGE_COUNT_TEXT).first.wait_for(state="visible")
+        self.h.wait_js(BULK_READY_JS)  # shown, with its image count
 
     def close_bulk(self) -> None:
         for _ in range(4):
@@ -136,7 +140,7 @@ class ProductEditor:
             self.h.dismiss_popups()
             self.h.press_escape()
             try:
-                self.bulk.wait_for(state="hidden", timeout=SHORT_TIMEOUT_MS)
+                self.h.wait_js(BULK_HIDDEN_JS, timeout_ms=SHORT_TIMEOUT_MS)
             except PlaywrightTimeout:
                 continue
         if self.bulk.is_visible():
@@ -155,7 +159,7 @@ class ProductEditor:
         self._check_position(position, before, "detail image")
         card = self.bulk.locator(S.CARD).nth(position - 1)
         self.h.act(lambda: self.h.click(card.locator(S.CARD_DELETE).first), method="POST")
-        self._wait_count(self.bulk, S.IMAGE_COUNT_TEXT, S.IMAGE_COUNT_RE, before - 1)
+        self._wait_count("image", before - 1)
 
     # --- thumbnails: 썸네일 tab ---
     def thumbnail_count(self) -> int:
@@ -172,7 +176,7 @@ class ProductEditor:
         self._check_position(position, before, "thumbnail")
         card = self.content(S.CARD).nth(position - 1)
         self.h.act(lambda: self.h.click(card.locator(S.CARD_DELETE).first), method="POST")
-        self._wait_count(self.drawer, S.THUMB_COUNT_TEXT, S.THUMB_COUNT_RE, before - 1)
+        self._wait_count("thumb", before - 1)
 
     # --- options: 옵션 tab ---
     def _option_images(self) -> Locator:
@@ -191,7 +195,7 @@ class ProductEditor:
         item = self._option_images().nth(index - 1)
         self.h.act(lambda: self.h.click(item.locator(S.OPTION_COPY).first), method="POST")
         self.switch_tab(S.TAB_KEYS["thumbnails"])
-        self._wait_count(self.drawer, S.THUMB_COUNT_TEXT, S.THUMB_COUNT_RE, before + 1)
+        self._wait_count("thumb", before + 1)
 
     # --- translation ---
     def image_count(self, target: str) -> int:

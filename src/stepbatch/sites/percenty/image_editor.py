@@ -23,7 +23,11 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from stepbatch.engine.errors import StopAccount, Transient
 from stepbatch.sites.percenty import selectors as S
 from stepbatch.sites.percenty.base import SHORT_TIMEOUT_MS, PageHelper
-from stepbatch.sites.percenty.dom_reads import EDITOR_CLOSE_STEP_JS, TRANSLATE_CLICKABLE_JS
+from stepbatch.sites.percenty.dom_reads import (
+    EDITOR_CLOSE_STEP_JS,
+    EDITOR_SHOWN_JS,
+    TRANSLATE_CLICKABLE_JS,
+)
 
 log = logging.getLogger(__name__)
 
@@ -80,16 +84,27 @@ _CANVAS_PNG_JS = f"""
 """
 
 _TWO_FRAMES_JS = "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))"
-# Two reads of `_SHOWN_JS` two frames apart, in one call: [first, second].
-_SHOWN_TWICE_JS = f"""
-async () => {{
+# What the canvas shows once it settles, in one call: reads of `_SHOWN_JS` two frames apart until two
+# agree on a non-empty answer (up to `tries` pairs): the indices, null when unreadable, [] when it never
+# settled.
+_SETTLED_SHOWN_JS = f"""
+async (tries) => {{
   const read = {_SHOWN_JS};
-  const first = await read();
-  if (first === null) return [null, null];
-  await ({_TWO_FRAMES_JS})();
-  return [first, await read()];
+  const frames = {_TWO_FRAMES_JS};
+  for (let i = 0; i < tries; i++) {{
+    const first = await read();
+    if (first === null) return null;
+    await frames();
+    const second = await read();
+    if (second === null) return null;
+    if (second.length && second.join() === first.join()) return second;
+  }}
+  return [];
 }}
 """
+# The canvas shows strip image `index` (polled by PageHelper.wait_js).
+_SHOWS_JS = f"async (index) => {{ const at = await ({_SHOWN_JS})(); return !!at && at.includes(index); }}"
+SETTLE_TRIES = 20
 _SOURCE_JS = f"""
 (i) => {{
   const t = document.querySelectorAll({S.EDITOR_THUMB!r})[i];
@@ -138,7 +153,7 @@ class ImageEditor:
         """Open the editor with the edit button `opener()` returns and make it show image `index`
         (0-based)."""
         self.h.click(opener())
-        self.button.wait_for(state="visible")
+        self.h.wait_js(EDITOR_SHOWN_JS, True, timeout_ms=self.h.timeout_ms)
         try:
             self.show(index)
         except BaseException:
@@ -170,13 +185,12 @@ class ImageEditor:
     # --- which image is shown ---
     def shown(self) -> list[int] | None:
         """Strip indices the canvas shows once it settles (two reads that agree), or None if unreadable."""
-        for _ in range(20):
-            first, second = self.page.evaluate(_SHOWN_TWICE_JS)
-            if first is None or second is None:
-                return None
-            if second and second == first:
-                return list(second)
-        raise Transient("the image editor's canvas shows none of its images")
+        at = self.page.evaluate(_SETTLED_SHOWN_JS, SETTLE_TRIES)
+        if at is None:
+            return None
+        if not at:
+            raise Transient("the image editor's canvas shows none of its images")
+        return list(at)
 
     def show(self, index: int) -> None:
         """Make the editor show image `index`: checked, then by a click on its thumb, then HOME and one
@@ -194,17 +208,12 @@ class ImageEditor:
         self._step_to(index)
 
     def _wait_shown(self, index: int, timeout_ms: int = SHORT_TIMEOUT_MS) -> bool:
-        """Whether the canvas comes to show image `index` within `timeout_ms` (checked every two frames)."""
-        deadline = time.monotonic() + timeout_ms / 1000
-        while time.monotonic() < deadline:
-            at = self.page.evaluate(_SHOWN_JS)
-            if at and index in at:
-                return True
-            self._next_frames()
-        return False
-
-    def _next_frames(self) -> None:
-        self.page.evaluate(_TWO_FRAMES_JS)
+        """Whether the canvas comes to show image `index` within `timeout_ms` (checked every frame)."""
+        try:
+            self.h.wait_js(_SHOWS_JS, index, timeout_ms=timeout_ms)
+            return True
+        except PlaywrightTimeout:
+            return False
 
     def _step_to(self, index: int) -> None:
         for _ in range(3):
@@ -274,11 +283,11 @@ class ImageEditor:
             else:
                 self.h.press_escape()
             try:
-                self.button.wait_for(state="hidden", timeout=SHORT_TIMEOUT_MS)
+                self.h.wait_js(EDITOR_SHOWN_JS, False, timeout_ms=SHORT_TIMEOUT_MS)
                 return
             except PlaywrightTimeout:
                 continue
-        self.button.wait_for(state="hidden")
+        self.h.wait_js(EDITOR_SHOWN_JS, False)
 
 
 @dataclass

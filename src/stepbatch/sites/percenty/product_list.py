@@ -248,7 +248,7 @@ class ProductList:
 
     def wait_row_gone(self, item_id: str, timeout_ms: int | None = None) -> bool:
         try:
-            self.row(item_id).wait_for(state="detached", timeout=timeout_ms or self.h.timeout_ms)
+            self.h.wait_css(S.row_by_key(item_id), "detached", timeout_ms=timeout_ms)
             return True
         except PlaywrightTimeout:
             return False
