@@ -257,7 +257,8 @@ class Profiler:
         from stepbatch.sites.percenty import dom_click
 
         self.raw_evaluate = Page.evaluate
-        self._patch(dom_click, "_CLICK_ONE_JS", lambda js: TIMED_CLICK_JS.format(click=js))
+        if hasattr(dom_click, "_CLICK_ONE_JS"):  # an older adapter (a before/after run) has no such call
+            self._patch(dom_click, "_CLICK_ONE_JS", lambda js: TIMED_CLICK_JS.format(click=js))
         for cls, names in PW_METHODS.items():
             for name in names:
                 self._patch(cls, name, lambda f, c=cls.__name__, n=name: self._pw(f, c, n))
