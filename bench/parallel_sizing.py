@@ -23,7 +23,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import stepbatch.app.run as run_mod
-from _stepbench import table, write_section
+from _docs import replace_subsection
+from _stepbench import table
 from stepbatch.app.run import RunRequest
 from stepbatch.engine.options import RunOptions
 from stepbatch.simulator.faults import Faults
@@ -31,6 +32,7 @@ from stepbatch.simulator.server import SimulatorServer
 from stepbatch.simulator.verify import verify
 from stepbatch.workbook import load_workbook, write_sample_workbook
 
+SPEED_SECTION = "## Step3 speed"
 HEADERS = [
     "--parallel",
     "products",
@@ -97,6 +99,7 @@ def main() -> int:
     ap.add_argument("--translate-ms", type=int, default=0)
     ap.add_argument("--doc", action="store_true")
     args = ap.parse_args()
+    load_at_start = os.getloadavg()[0]
     faults = Faults(translate_ms=args.translate_ms)
     rows, results = [], []
     with tempfile.TemporaryDirectory(prefix="stepbatch-parallel-") as tmp_name:
@@ -134,7 +137,8 @@ def main() -> int:
     body = f"""Command: `python bench/parallel_sizing.py {" ".join(sys.argv[1:])}`
 
 Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; load average
-{os.getloadavg()[0]:.1f} at the end (shared with other engineers' test runs). {args.accounts} accounts ×
+{load_at_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end (the runs' own browsers and OCR
+included). {args.accounts} accounts ×
 {args.codes} step3 codes × {args.per_code} products (the sample's command mix, OCR gate on, translations
 {args.translate_ms} ms), the same work for every setting, each over a fresh simulator.
 
@@ -144,7 +148,7 @@ Throughput against `--parallel 1`: {speedups}.
 """
     print(body)
     if args.doc:
-        write_section("Several accounts on one machine (bench/parallel_sizing.py)", body)
+        replace_subsection(SPEED_SECTION, "Several accounts on one machine (bench/parallel_sizing.py)", body)
     return 0
 
 
