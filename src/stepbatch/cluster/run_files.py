@@ -116,10 +116,15 @@ def stored_file(dsn: str, request_id: int, name: str) -> tuple[bytes, str] | Non
     row = transact(dsn, read)
     if row is None:
         return None
-    kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
-    if kind.startswith("text/") or name.endswith((".jsonl", ".log", ".md")):
-        kind = ("text/html" if name.endswith(".html") else "text/plain") + "; charset=utf-8"
-    return bytes(row[0]), kind
+    return bytes(row[0]), media_type(name)
+
+
+def media_type(name: str) -> str:
+    if name.endswith(".html"):
+        return "text/html; charset=utf-8"
+    if name.endswith((".log", ".jsonl", ".md", ".txt")):
+        return "text/plain; charset=utf-8"
+    return mimetypes.guess_type(name)[0] or "application/octet-stream"
 
 
 __all__ = ["RUN_FILES_SQL", "store_run_files", "store_run_files_quietly", "stored_file", "stored_names"]

@@ -20,6 +20,7 @@ from starlette.routing import Route
 
 from stepbatch.errors import UserError
 from stepbatch.web import i18n
+from stepbatch.web.cluster import RUN_FILES_URL
 from stepbatch.web.security import safe_run_file, scrub, token_matches
 
 TOKEN_COOKIE = "sb_token"
@@ -173,7 +174,7 @@ def create_app(source: Source, settings: WebSettings | None = None) -> Starlette
         Route("/static/{name}", static),
         Route("/files/{path:path}", run_file),
         Route("/report/{run_id}", live_report),
-        Route("/runfiles/{request_id:int}/{name:path}", stored_file),
+        Route(RUN_FILES_URL + "/{request_id:int}/{name:path}", stored_file),
         Route("/api/{what}/{account}/{step}", action, methods=["POST"]),
     ]
     return Starlette(routes=routes)
