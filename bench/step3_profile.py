@@ -45,7 +45,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from playwright.sync_api import ElementHandle, JSHandle, Keyboard, Locator, Page
+from playwright.sync_api import ElementHandle, JSHandle, Keyboard, Locator, Mouse, Page
 
 from _stepbench import Sim, bench_workbook, run_step, table, write_section
 from stepbatch.simulator.app import prepare_db
@@ -61,7 +61,16 @@ TIMED_CLICK_JS = """els => {{
   try {{ return ({click})(els); }}
   finally {{ window.__sbPageMs = (window.__sbPageMs || 0) + performance.now() - t0; }}
 }}"""
-TAKE_PAGE_MS_JS = "() => { const ms = window.__sbPageMs || 0; window.__sbPageMs = 0; return ms; }"
+# The page's click handling (script clicks, and the clicks inside click-and-wait calls) and the time of
+# our predicate's looks inside those calls, since the last read (read and reset).
+TAKE_PAGE_MS_JS = """() => {
+  const t = window.__sbClickUntil || {clickMs: 0, lookMs: 0};
+  const out = {clickMs: (window.__sbPageMs || 0) + t.clickMs, lookMs: t.lookMs};
+  window.__sbPageMs = 0; t.clickMs = 0; t.lookMs = 0;
+  return out;
+}"""
+# Calls that click and then wait in the page (one round trip each; their time is waiting for the site).
+COMBINED = {"PageHelper._click_until_once", "PageHelper._watch_answers", "ImageEditor.close"}
 WAITS = {"wait_for", "wait_for_function", "wait_for_url", "wait_for_selector", "wait_for_load_state"}
 ACTIONS = {"click", "press", "fill", "insert_text", "type", "check", "dblclick"}
 PW_METHODS: dict[type, tuple[str, ...]] = {
@@ -83,6 +92,7 @@ PW_METHODS: dict[type, tuple[str, ...]] = {
         "text_content",
     ),
     Keyboard: ("press", "insert_text", "type"),
+    Mouse: ("click",),
     JSHandle: ("json_value",),
     ElementHandle: ("click",),
 }
@@ -144,6 +154,7 @@ class Product:
     translate_busy: float = 0.0
     ocr: float = 0.0
     page_js: float = 0.0  # the page's own handling of our script clicks, timed in the page
+    looks: float = 0.0  # our predicates' looks inside click-and-wait calls, timed in the page
     commits: float = 0.0
     rt: Tally = field(default_factory=Tally)
     waits: Tally = field(default_factory=Tally)
@@ -186,7 +197,7 @@ class Profiler:
     def boundary(self) -> None:
         now = time.perf_counter()
         timing = self.read_timing()
-        page_ms = self.take_page_ms()
+        page_ms, look_ms = self.take_page_ms()
         if self.current is not None:
             p = self.current
             p.wall = now - p.started
@@ -194,17 +205,20 @@ class Profiler:
             p.translate_busy = timing.translate_s - p.translate0
             p.api = timing.api_s - p.api0
             p.page_js = page_ms / 1000
+            p.looks = look_ms / 1000
             self.products.append(p)
         self.current = Product(time.perf_counter(), timing.server_s, timing.translate_s, timing.api_s)
 
-    def take_page_ms(self) -> float:
-        """The page's click-handling time since the last look (read and reset, outside the accounting)."""
+    def take_page_ms(self) -> tuple[float, float]:
+        """The page's click-handling time and our in-page looks since the last read (read and reset,
+        outside the accounting)."""
         if self.page is None or self.raw_evaluate is None:
-            return 0.0
+            return 0.0, 0.0
         try:
-            return float(self.raw_evaluate(self.page, TAKE_PAGE_MS_JS) or 0.0)
+            got = self.raw_evaluate(self.page, TAKE_PAGE_MS_JS) or {}
+            return float(got.get("clickMs", 0.0)), float(got.get("lookMs", 0.0))
         except Exception:  # the page went away (a browser restart): its clicks are lost to the tally
-            return 0.0
+            return 0.0, 0.0
 
     def end_unit(self) -> None:
         """A unit's last `_next_item` found nothing: that lookup is the last product's."""
@@ -224,7 +238,9 @@ class Profiler:
 
     def record_call(self, cls: str, name: str, seconds: float) -> None:
         p = self.current
-        is_wait = name in WAITS or self.method() == "PageHelper.wait_js"  # an in-page poll is a wait
+        combined = self.method() in COMBINED and name in ("evaluate", "evaluate_all")
+        # an in-page poll is a wait; so is a click-and-wait call's time (one round trip, counted below)
+        is_wait = name in WAITS or self.method() == "PageHelper.wait_js" or combined
         where = f"{self.method()} → {cls}.{name}"
         (self.wait_by_what if is_wait else self.rt_by_method)[where].add(seconds)
         if cls == "Page" and name == "evaluate" and not is_wait:
@@ -232,7 +248,9 @@ class Profiler:
         if p is None:
             return
         (p.waits if is_wait else p.rt).add(seconds)
-        if name in ACTIONS or self.method() == "PageHelper._script_click":  # a click done as a script
+        if combined:
+            p.rt.count += 1
+        if name in ACTIONS or self.method() == "PageHelper._script_click" or combined:  # a click as a script
             p.actions += 1
         k = p.by_kind[self.kind()]
         if is_wait:
@@ -525,6 +543,7 @@ def report(prof: Profiler, summary: dict, yardstick_ms: float, args: argparse.Na
         "ours": med([p.ours for p in ps]),
         "ours_before": med([p.ours + p.page_js for p in ps]),
         "page_js": med([p.page_js for p in ps]),
+        "looks": med([p.looks for p in ps]),
         "actions": med([p.actions for p in ps]),
     }
     per["script_equiv"] = per["actions"] * yardstick_ms / 1000
@@ -568,7 +587,11 @@ def report(prof: Profiler, summary: dict, yardstick_ms: float, args: argparse.Na
             ["… of which `/api/*` calls", f"{per['api'] * 1000:.0f} ms"],
             ["OCR", f"{per['ocr'] * 1000:.0f} ms"],
             ["round trips", f"{per['rt_count']:.0f} calls, {per['rt_s'] * 1000:.0f} ms"],
-            ["waits for a condition", f"{per['wait_count']:.0f}, {per['wait_s'] * 1000:.0f} ms"],
+            [
+                "waits for a condition (in-page polls, and the click-and-wait calls' time)",
+                f"{per['wait_count']:.0f}, {per['wait_s'] * 1000:.0f} ms",
+            ],
+            ["… our predicates' looks inside click-and-wait calls", f"{per['looks'] * 1000:.0f} ms"],
             ["progress commits", f"{per['commits'] * 1000:.0f} ms"],
             ["adapter (our Python outside all of these)", f"{per['adapter'] * 1000:.0f} ms"],
             [

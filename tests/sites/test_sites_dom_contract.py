@@ -17,13 +17,17 @@ import pytest
 
 from stepbatch.browser.factory import BrowserOptions, start_session
 from stepbatch.sites.percenty import selectors as S
-from stepbatch.sites.percenty.editor import _COUNT_DRAWERS_JS
-from stepbatch.sites.percenty.image_editor import (
-    _LOADING_OVER_JS,
-    _SAW_LOADING_JS,
-    _SHOWN_JS,
-    _WATCH_LOADING_JS,
+from stepbatch.sites.percenty.dom_editor import (
+    LOADING_OVER_JS,
+    OPENED_JS,
+    PRESS_JS,
+    SAVE_AND_CLOSE_JS,
+    SAW_LOADING_JS,
+    SHOWN_JS,
+    WATCH_LOADING_JS,
 )
+from stepbatch.sites.percenty.dom_wait import poll_script
+from stepbatch.sites.percenty.editor import _COUNT_DRAWERS_JS
 from stepbatch.sites.percenty.product_list import _GROUP_FILTER_INDEX_JS, _RESULTS_FOR_JS, _TOTAL_JS
 from stepbatch.workbook.groups import ALL_GROUPS, GROUP_NAMES, NO_GROUP
 
@@ -481,9 +485,9 @@ def test_editor_strip_canvas_translate_and_save(load):
 
 def test_translate_loading_state_is_watched_on_the_captured_button(load):
     page = load("image_editor.html")
-    page.evaluate(_WATCH_LOADING_JS)
-    assert page.evaluate(_SAW_LOADING_JS) is False
-    assert page.evaluate(_LOADING_OVER_JS) is False  # nothing seen yet
+    page.evaluate(WATCH_LOADING_JS)
+    assert page.evaluate(SAW_LOADING_JS) is False
+    assert page.evaluate(LOADING_OVER_JS) is False  # nothing seen yet
     # antd's loading state: the class, and the icon swapped for the spinning loading icon
     page.locator(S.TRANSLATE_BUTTON).evaluate(
         f"""b => {{ b.classList.add({S.BUTTON_LOADING_CLASS!r});
@@ -491,11 +495,11 @@ def test_translate_loading_state_is_watched_on_the_captured_button(load):
           + '<span role="img" aria-label="loading" class="anticon anticon-loading anticon-spin">'
           + '</span></span>'; }}"""
     )
-    assert page.evaluate(_LOADING_OVER_JS) is False
-    assert page.evaluate(_SAW_LOADING_JS) is True
+    assert page.evaluate(LOADING_OVER_JS) is False
+    assert page.evaluate(SAW_LOADING_JS) is True
     assert page.locator(S.TRANSLATE_BUTTON).count() == 1  # still found while loading
     page.locator(S.TRANSLATE_BUTTON).evaluate(f"b => b.classList.remove({S.BUTTON_LOADING_CLASS!r})")
-    assert page.evaluate(_LOADING_OVER_JS) is True
+    assert page.evaluate(LOADING_OVER_JS) is True
 
 
 _DRAW_JS = f"""
@@ -514,13 +518,71 @@ def test_canvas_comparison_names_the_strip_image_the_canvas_shows(load):
     page = load("image_editor.html")
     page.evaluate("() => { delete window.__sbSignatures; }")
     page.evaluate(_DRAW_JS, -1)
-    assert page.evaluate(_SHOWN_JS) == []  # blank canvas: none shown
+    assert page.evaluate(SHOWN_JS) == []  # blank canvas: none shown
     page.evaluate(_DRAW_JS, 1)
-    assert page.evaluate(_SHOWN_JS) == [1]
+    assert page.evaluate(SHOWN_JS) == [1]
     page.evaluate(_DRAW_JS, 2)
-    assert page.evaluate(_SHOWN_JS) == [2]
+    assert page.evaluate(SHOWN_JS) == [2]
     page.evaluate(_DRAW_JS, 0)
-    assert page.evaluate(_SHOWN_JS) == [0]
+    assert page.evaluate(SHOWN_JS) == [0]
+
+
+def test_opening_reads_the_settled_canvas_and_the_strip_urls(load):
+    page = load("image_editor.html")
+    page.evaluate("() => { delete window.__sbSignatures; }")
+    srcs = page.locator(S.EDITOR_THUMB).evaluate_all("els => els.map(e => e.currentSrc || e.src)")
+    page.evaluate(_DRAW_JS, 2)
+    opened = page.evaluate(poll_script(OPENED_JS), [3, 5_000])
+    assert opened == {"ok": True, "value": {"at": [2], "srcs": srcs}}
+    page.evaluate(_DRAW_JS, -1)  # a blank canvas never settles: [] after the tries
+    assert page.evaluate(poll_script(OPENED_JS), [3, 5_000])["value"] == {"at": [], "srcs": srcs}
+
+
+_LOADING_ON_CLICK_JS = f"""
+(ms) => {{
+  window.__presses = 0;
+  const b = [...document.querySelectorAll('button')]
+    .find(e => e.textContent.includes({S.TRANSLATE_BUTTON_TEXT!r}));
+  b.scrollIntoView();  // the capture has no modal layout: the button is below the fold
+  b.addEventListener('click', () => {{
+    window.__presses++;
+    b.classList.add({S.BUTTON_LOADING_CLASS!r});
+    setTimeout(() => b.classList.remove({S.BUTTON_LOADING_CLASS!r}), ms);
+  }});
+}}
+"""
+_COVER_JS = "() => { const d = document.createElement('div'); d.id = 'cover';"
+_COVER_JS += " d.style.cssText = 'position:fixed;inset:0;z-index:99999'; document.body.append(d); }"
+
+
+def test_the_press_clicks_the_captured_button_and_waits_for_its_loading_to_go(load):
+    page = load("image_editor.html")
+    page.evaluate(_LOADING_ON_CLICK_JS, 120)
+    pressed = page.evaluate(PRESS_JS, [3_000, 10_000, 250, "no credits", 500])
+    assert pressed == {"pressed": True, "over": "loading", "sawLoading": True, "notice": False}
+    assert page.evaluate("() => window.__presses") == 1
+    assert page.evaluate(f"() => document.querySelector('.{S.BUTTON_LOADING_CLASS}')") is None
+
+
+def test_a_covered_translate_button_is_not_pressed(load):
+    page = load("image_editor.html")
+    page.evaluate(_LOADING_ON_CLICK_JS, 120)
+    page.evaluate(_COVER_JS)
+    assert page.evaluate(PRESS_JS, [3_000, 10_000, 250, "no credits", 200]) == {
+        "pressed": False,
+        "clickable": False,
+    }
+    assert page.evaluate("() => window.__presses") == 0
+
+
+def test_save_closes_the_editor_in_one_call(load):
+    page = load("image_editor.html")
+    page.locator(S.EDITOR_SAVE).evaluate(
+        f"""b => b.addEventListener('click', () => setTimeout(() => [...document.querySelectorAll('button')]
+          .find(e => e.textContent.includes({S.TRANSLATE_BUTTON_TEXT!r})).remove(), 30))"""
+    )
+    assert page.evaluate(SAVE_AND_CLOSE_JS, 2_000) == {"open": True, "closed": True}
+    assert page.evaluate(SAVE_AND_CLOSE_JS, 2_000) == {"open": False}
 
 
 # --- login ---

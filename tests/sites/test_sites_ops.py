@@ -37,17 +37,21 @@ class FakeEditor:
     def option_count(self) -> int:
         return len(self.options)
 
-    def delete_detail(self, position: int) -> None:
+    def delete_detail(self, position: int, count: int | None = None) -> None:
+        assert count in (None, len(self.detail))  # a count handed on must be what the list shows
         self._click()
         del self.detail[position - 1]
 
-    def delete_thumbnail(self, position: int) -> None:
+    def delete_thumbnail(self, position: int, count: int | None = None) -> None:
+        assert count in (None, len(self.thumbs))
         self._click()
         del self.thumbs[position - 1]
 
-    def copy_option_to_thumbnail(self, index: int) -> None:
+    def copy_option_to_thumbnail(self, index: int, thumbnails: int | None = None) -> int:
+        assert thumbnails in (None, len(self.thumbs))
         self._click()
         self.thumbs.append(self.options[index - 1])
+        return len(self.thumbs)
 
     def image_count(self, target: str) -> int:
         return {DETAIL: len(self.detail), THUMBNAIL: len(self.thumbs), OPTION: len(self.options)}[target]

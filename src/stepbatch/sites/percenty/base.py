@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -16,77 +15,20 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from stepbatch.engine.errors import BrowserCrashed, SessionExpired, StepError, Transient
 from stepbatch.sites.percenty import selectors as S
 from stepbatch.sites.percenty.dom_click import CLICKED, script_click, script_clicks_wanted
+from stepbatch.sites.percenty.dom_overlays import (
+    CHANNEL_TALK_SCRIPT,
+    DISMISS_POPUPS_JS,
+    HIT_JS,
+    REMOVE_LINGERING_JS,
+)
+from stepbatch.sites.percenty.dom_wait import CSS_STATE_JS, MOUSE_POINT_JS, click_until_script, poll_script
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT_MS = 20_000
 SHORT_TIMEOUT_MS = 4_000
 ACT_ATTEMPTS = 5  # an HTTP 5xx answer changed nothing, so the same click is simply repeated
-
-# Injected once per document so Channel Talk never covers the UI, even after a reload or re-login.
-_CHANNEL_TALK_SCRIPT = f"""
-(() => {{
-  const add = () => {{
-    if (document.getElementById('{S.CHANNEL_TALK_STYLE_ID}')) return;
-    const s = document.createElement('style');
-    s.id = '{S.CHANNEL_TALK_STYLE_ID}';
-    s.textContent = {S.CHANNEL_TALK_CSS!r};
-    (document.head || document.documentElement).appendChild(s);
-  }};
-  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', add); else add();
-}})();
-"""
-
-# A wrap is lingering when it holds no visible modal (the dialog closed but the wrapper stayed). It goes
-# with the mask beside it. A live modal's mask is never touched: the site removes it itself when the
-# modal closes, and a modal whose mask is already gone can no longer close.
-_REMOVE_LINGERING_JS = f"""
-() => {{
-  const live = (wrap) => {{
-    const modal = wrap.querySelector({S.MODAL!r});
-    return !!modal && modal.getClientRects().length > 0 && getComputedStyle(wrap).display !== 'none';
-  }};
-  const siblings = (node, sel) =>
-    node.parentElement ? [...node.parentElement.children].filter(c => c.matches(sel)) : [];
-  let removed = 0;
-  for (const wrap of document.querySelectorAll({S.MODAL_WRAP!r})) {{
-    if (live(wrap)) continue;
-    for (const mask of siblings(wrap, {S.MODAL_MASK!r})) {{ mask.remove(); removed++; }}
-    wrap.remove(); removed++;
-  }}
-  for (const mask of document.querySelectorAll({S.MODAL_MASK!r})) {{
-    if (!siblings(mask, {S.MODAL_WRAP!r}).some(live)) {{ mask.remove(); removed++; }}
-  }}
-  if (![...document.querySelectorAll({S.MODAL_WRAP!r})].some(live)) {{
-    document.body.classList.remove({S.BODY_MODAL_OPEN_CLASS!r});
-    document.body.style.overflow = '';
-  }}
-  return removed;
-}}
-"""
-
-
-_HIT_JS = """
-(el) => {
-  const r = el.getBoundingClientRect();
-  const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
-  return !!hit && (hit === el || el.contains(hit));
-}
-"""
-
-
-DISMISS_POPUPS_JS = f"""
-() => {{
-  let closed = 0;
-  for (const wrap of document.querySelectorAll({S.MODAL_WRAP!r})) {{
-    if (!wrap.getClientRects().length) continue;
-    const button = [...wrap.querySelectorAll('button')]
-      .find(b => b.textContent.trim() === {S.POPUP_DONT_SHOW_AGAIN_TEXT!r});
-    if (button) {{ button.click(); closed++; }}
-  }}
-  return closed;
-}}
-"""
+UNSETTLED = object()  # click_until: a failed answer ended the wait before its condition held
 
 
 class PageHelper:
@@ -107,7 +49,7 @@ class PageHelper:
         page.add_locator_handler(page.locator(S.POPUP_DONT_SHOW_AGAIN).first, lambda _: self.dismiss_popups())
         page.add_locator_handler(
             page.locator(S.LINGERING_WRAP).first,
-            lambda loc: page.evaluate(_REMOVE_LINGERING_JS),
+            lambda loc: page.evaluate(REMOVE_LINGERING_JS),
         )
 
     # --- session ---
@@ -126,7 +68,7 @@ class PageHelper:
         be replacing that document at this very moment.
         """
         if not self._channel_talk_blocked:
-            self.page.add_init_script(_CHANNEL_TALK_SCRIPT)
+            self.page.add_init_script(CHANNEL_TALK_SCRIPT)
             self._channel_talk_blocked = True
 
     def dismiss_popups(self) -> int:
@@ -139,7 +81,7 @@ class PageHelper:
     def clear_overlays(self) -> int:
         """Close popups, then remove modal wrappers that linger after their dialog has gone."""
         self.dismiss_popups()
-        return int(self.page.evaluate(_REMOVE_LINGERING_JS))
+        return int(self.page.evaluate(REMOVE_LINGERING_JS))
 
     def click(
         self,
@@ -152,13 +94,16 @@ class PageHelper:
     ) -> None:
         """Click, retrying after clearing overlays when a lingering modal intercepts the click.
 
-        First as one script call (`dom_click`) when the element is clickable right now; otherwise, and
-        always with `real_mouse`, with Playwright's mouse, which waits until it is.
+        First as one script call (`dom_click`) when the element is clickable right now (with `real_mouse`,
+        the mouse at the point that script finds); otherwise with Playwright's click, which waits until it is.
         """
-        if not real_mouse and self.script_clicks:
+        if self.script_clicks:
             if not signin_ok:
                 self.check_session()
-            if (
+            if real_mouse:
+                if self._mouse_click(target):
+                    return
+            elif (
                 self._script_click(target, min(final_timeout_ms or SHORT_TIMEOUT_MS, SHORT_TIMEOUT_MS))
                 == CLICKED
             ):
@@ -178,6 +123,92 @@ class PageHelper:
                     raise Transient(f"click timed out: {_first_line(exc)}") from exc
                 removed = self.clear_overlays()
                 log.debug("click retry %d after removing %d overlay(s)", attempt, removed)
+
+    def click_until(
+        self,
+        target: Locator,
+        predicate: str,
+        arg: object = None,
+        *,
+        timeout_ms: int | None = None,
+        stop_on_failure: bool = False,
+    ) -> object:
+        """Click `target`, then wait until the JS `predicate(arg)` holds; returns its value.
+
+        One script call (`dom_wait.click_until_script`) when the element is clickable right now, else
+        `click` and `wait_js`. With `stop_on_failure`, a failed answer (5xx, 401) that the page got while
+        waiting returns `UNSETTLED` at once, for `act`'s retry or session check to handle.
+        """
+        timeout = timeout_ms or self.timeout_ms
+        if self.script_clicks:
+            self.check_session()
+            answer = self._click_until_once(target, predicate, arg, timeout)
+            if answer is not None:
+                if answer.get("ok"):
+                    return answer["value"]
+                if answer.get("failed") and stop_on_failure:
+                    return UNSETTLED
+                if not answer.get("failed") and not answer.get("navigated"):
+                    raise _timed_out(timeout, predicate)
+                return self.wait_js(predicate, arg, timeout_ms=timeout)
+        self.click(target)
+        return self.wait_js(predicate, arg, timeout_ms=timeout)
+
+    def act_until(
+        self, target: Locator, predicate: str, arg: object = None, *, method: str | None = None
+    ) -> object:
+        """`act` on a click of `target` whose result `predicate(arg)` shows: the click and the wait are one
+        script call, ended early by a failed answer, which `act` then repeats (5xx) or reports (401)."""
+        holder: dict[str, object] = {}
+
+        def do() -> None:
+            try:
+                holder["value"] = self.click_until(target, predicate, arg, stop_on_failure=True)
+            except PlaywrightTimeout:  # the answer decides: a 5xx is repeated, else the wait below fails
+                holder["value"] = UNSETTLED
+
+        self.act(do, method=method)
+        if holder["value"] is UNSETTLED:
+            return self.wait_js(predicate, arg, timeout_ms=SHORT_TIMEOUT_MS)
+        return holder["value"]
+
+    def _click_until_once(self, target: Locator, predicate: str, arg: object, timeout_ms: int) -> dict | None:
+        """The click-and-wait script's answer, or None when it could not click (nothing was done)."""
+        script = click_until_script(predicate)
+        try:
+            answer = dict(target.evaluate_all(script, [arg, timeout_ms]))
+            if answer["outcome"] == "absent":
+                target.wait_for(state="attached", timeout=SHORT_TIMEOUT_MS)
+                answer = dict(target.evaluate_all(script, [arg, timeout_ms]))
+        except PlaywrightTimeout:
+            return None
+        except PlaywrightError as exc:
+            if "strict mode violation" in str(exc):
+                raise
+            if not _navigated(exc):
+                return None
+            self.check_session()  # the click navigated: on to the wait in the new document
+            return {"outcome": CLICKED, "navigated": True}
+        return answer if answer["outcome"] == CLICKED else None
+
+    def _mouse_click(self, target: Locator) -> bool:
+        """A real mouse click at the centre of `target` when it is clickable right now: one script call
+        for the point and one for the mouse (Playwright's click adds its actionability round trips)."""
+        try:
+            point = dict(target.evaluate_all(MOUSE_POINT_JS))
+            if point["outcome"] == "absent":
+                target.wait_for(state="attached", timeout=SHORT_TIMEOUT_MS)
+                point = dict(target.evaluate_all(MOUSE_POINT_JS))
+        except PlaywrightTimeout:
+            return False
+        except PlaywrightError as exc:
+            if "strict mode violation" in str(exc):
+                raise
+            return False
+        if point["outcome"] != CLICKED:
+            return False
+        self.page.mouse.click(point["x"], point["y"])
+        return True
 
     def _script_click(self, target: Locator, timeout_ms: int) -> str:
         try:
@@ -258,7 +289,7 @@ class PageHelper:
     def is_clickable(self, target: Locator) -> bool:
         """Visible and really hit by a click at its centre (not covered by another layer)."""
         try:
-            return bool(target.is_visible() and target.evaluate(_HIT_JS))
+            return bool(target.is_visible() and target.evaluate(HIT_JS))
         except PlaywrightError:
             return False
 
@@ -279,49 +310,20 @@ class PageHelper:
                 continue  # the new document answers (the sign-in page included: the caller decides)
             if answer["ok"]:
                 return answer["value"]
-            raise PlaywrightTimeout(f"Timeout {timeout}ms exceeded waiting for {_first_line_of(expression)}")
+            raise _timed_out(timeout, expression)
 
     def wait_css(self, selector: str, state: str = "visible", timeout_ms: int | None = None) -> None:
         """`Locator(selector).first.wait_for(state)` for a plain CSS selector, polled on every frame
         (Playwright's own wait backs off to 100–500 ms between looks)."""
-        self.wait_js(_CSS_STATE_JS, [selector, state], timeout_ms=timeout_ms)
+        self.wait_js(CSS_STATE_JS, [selector, state], timeout_ms=timeout_ms)
 
     def press_escape(self) -> None:
         self.page.keyboard.press("Escape")
 
 
-@functools.lru_cache(maxsize=256)
-def poll_script(predicate: str) -> str:
-    """`predicate(arg)` polled in the page on each animation frame (or every 50 ms where frames are
-    throttled) until it returns a truthy value or `timeoutMs` passes: {ok, value}."""
-    return f"""async ([arg, timeoutMs]) => {{
-  const test = ({predicate});
-  const deadline = performance.now() + timeoutMs;
-  const frame = () => new Promise(r => {{
-    const t = setTimeout(r, 50);
-    requestAnimationFrame(() => {{ clearTimeout(t); r(); }});
-  }});
-  for (;;) {{
-    const value = await test(arg);
-    if (value) return {{ok: true, value}};
-    if (performance.now() >= deadline) return {{ok: false}};
-    await frame();
-  }}
-}}"""
-
-
-_CSS_STATE_JS = """([selector, state]) => {
-  const el = document.querySelector(selector);
-  if (state === 'detached') return !el;
-  if (state === 'attached') return !!el;
-  const box = el ? el.getBoundingClientRect() : null;
-  const shown = !!el && box.width > 0 && box.height > 0 && getComputedStyle(el).visibility !== 'hidden';
-  return state === 'visible' ? shown : !shown;
-}"""
-
-
-def _first_line_of(expression: str) -> str:
-    return " ".join(expression.split())[:80]
+def _timed_out(timeout_ms: int, expression: str) -> PlaywrightTimeout:
+    what = " ".join(expression.split())[:80]
+    return PlaywrightTimeout(f"Timeout {timeout_ms}ms exceeded waiting for {what}")
 
 
 def _navigated(exc: BaseException) -> bool:

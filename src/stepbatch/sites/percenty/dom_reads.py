@@ -13,7 +13,7 @@ import json
 import re
 
 from stepbatch.sites.percenty import selectors as S
-from stepbatch.sites.percenty.base import DISMISS_POPUPS_JS
+from stepbatch.sites.percenty.dom_overlays import DISMISS_POPUPS_JS
 
 
 def _has_text_is(selector: str) -> tuple[str, str]:
@@ -143,7 +143,8 @@ BULK_READY_JS = f"""
 () => {{
   {_PRELUDE}
   const b = bulkDrawer();
-  return vis(b) && readCount(b, 'image') !== null;
+  const n = vis(b) ? readCount(b, 'image') : null;
+  return n === null ? null : {{n}};
 }}
 """
 BULK_HIDDEN_JS = f"() => {{ {_PRELUDE} return !vis(bulkDrawer()); }}"
@@ -162,5 +163,22 @@ EDITOR_SHOWN_JS = f"""
   {_PRELUDE}
   const all = textIs(document, {_TRANSLATE_CSS!r}, {_TRANSLATE_TEXT!r});
   return vis(all.length ? all[all.length - 1] : null) === want;
+}}
+"""
+
+# The page's last translate button and last 수정사항 저장 (the image editor's own, as `.last` of their
+# selectors), or null.
+LAST_TRANSLATE_BUTTON_JS = f"""
+() => {{
+  {_PRELUDE}
+  const all = textIs(document, {_TRANSLATE_CSS!r}, {_TRANSLATE_TEXT!r});
+  return all.length ? all[all.length - 1] : null;
+}}
+"""
+LAST_SAVE_BUTTON_JS = f"""
+() => {{
+  {_PRELUDE}
+  const all = textIs(document, {_SAVE_CSS!r}, {_SAVE_TEXT!r});
+  return all.length ? all[all.length - 1] : null;
 }}
 """

@@ -15,7 +15,8 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from stepbatch.engine.errors import Permanent, Transient
 from stepbatch.sites.percenty import selectors as S
-from stepbatch.sites.percenty.base import ACT_ATTEMPTS, DISMISS_POPUPS_JS, SHORT_TIMEOUT_MS, PageHelper
+from stepbatch.sites.percenty.base import ACT_ATTEMPTS, SHORT_TIMEOUT_MS, PageHelper
+from stepbatch.sites.percenty.dom_overlays import DISMISS_POPUPS_JS
 from stepbatch.sites.percenty.dom_reads import (
     BULK_HIDDEN_JS,
     BULK_READY_JS,
@@ -35,12 +36,19 @@ _COUNT_DRAWERS_JS = f"""
 () => [...document.querySelectorAll({S.DRAWER!r})]
   .filter(d => d.getClientRects().length > 0).length
 """
-_FEWER_DRAWERS_JS = f"(n) => ({_COUNT_DRAWERS_JS})() < n"
+_FEWER_DRAWERS_JS = f"(n) => {{ const now = ({_COUNT_DRAWERS_JS})(); return now < n ? {{now}} : null; }}"
 _COUNT_THEN_DISMISS_JS = f"""
 () => {{
   const open = ({_COUNT_DRAWERS_JS})();
   if (open) ({DISMISS_POPUPS_JS})();
   return open;
+}}
+"""
+_BULK_SHOWN_THEN_DISMISS_JS = f"""
+() => {{
+  const shown = !({BULK_HIDDEN_JS})();
+  if (shown) ({DISMISS_POPUPS_JS})();
+  return shown;
 }}
 """
 
@@ -65,14 +73,12 @@ class ProductEditor:
 
     def open(self, row: Locator) -> None:
         """Open the edit drawer by clicking the product's name in its row."""
-        name = row.locator(S.ROW_NAME).first
-        self.h.act(lambda: self.h.click(name), method="GET")
-        self.h.wait_js(DRAWER_SHOWN_JS)
+        self.h.act_until(row.locator(S.ROW_NAME).first, DRAWER_SHOWN_JS, method="GET")
 
     def close(self) -> None:
         """ESC closes the top layer only (a popup, the bulk drawer, then the product drawer): repeat."""
+        open_now = int(self.page.evaluate(_COUNT_THEN_DISMISS_JS))  # popups dismissed if any is open
         for attempt in range(6):
-            open_now = int(self.page.evaluate(_COUNT_THEN_DISMISS_JS))  # popups dismissed if any is open
             if open_now == 0:
                 return
             if attempt >= 3:  # ESC ignored: the close icon of the top drawer
@@ -80,32 +86,34 @@ class ProductEditor:
             else:
                 self.h.press_escape()
             try:
-                self.h.wait_js(_FEWER_DRAWERS_JS, open_now, timeout_ms=SHORT_TIMEOUT_MS)
+                fewer = self.h.wait_js(_FEWER_DRAWERS_JS, open_now, timeout_ms=SHORT_TIMEOUT_MS)
+                open_now = int(fewer["now"])  # type: ignore[index]
             except PlaywrightTimeout:
-                continue
+                open_now = int(self.page.evaluate(_COUNT_THEN_DISMISS_JS))
         if self._visible_drawers():
             raise Transient("the edit drawer did not close")
 
     def _visible_drawers(self) -> int:
         return int(self.page.evaluate(_COUNT_DRAWERS_JS))
 
-    def switch_tab(self, key: int) -> None:
-        """Tab `key` active and ready: one read when it already is, else its click and one wait."""
-        state = self._state(key)["tab"]
-        if state["activeShown"] and state["ready"]:
+    def switch_tab(self, key: int, tab: dict | None = None) -> None:
+        """Tab `key` active and ready: one read when it already is (or `tab`, its state just read), else
+        its click and the wait for it, in one call."""
+        tab = tab or self._state(key)["tab"]
+        if tab["activeShown"] and tab["ready"]:
             return
-        if not state["active"]:
-            self.h.click(self.page.locator(S.tab(key)).first.locator(S.TAB_BUTTON).first)
-        self.h.wait_js(TAB_READY_JS, key)
+        if tab["active"]:
+            self.h.wait_js(TAB_READY_JS, key)
+            return
+        self.h.click_until(self.page.locator(S.tab(key)).first.locator(S.TAB_BUTTON).first, TAB_READY_JS, key)
 
-    def _on_tab(self, key: int) -> None:
-        """The product drawer on tab `key`, the bulk drawer closed: one read when it already is."""
-        state = self._state(key)
-        tab = state["tab"]
+    def _on_tab(self, key: int, state: dict | None = None) -> None:
+        """The product drawer on tab `key`, the bulk drawer closed: one read when it already is (none
+        with `state`, the drawer just read for `key`). Closing the bulk drawer leaves the tab as it was."""
+        state = state or self._state(key)
         if state["bulk"]:
-            self.close_bulk()
-        if state["bulk"] or not (tab["activeShown"] and tab["ready"]):
-            self.switch_tab(key)
+            self.close_bulk(shown=True)
+        self.switch_tab(key, state["tab"])
 
     def _state(self, key: int | None = None, count: str | None = None) -> dict:
         """The drawer in one read (see dom_reads.DRAWER_STATE_JS)."""
@@ -126,40 +134,48 @@ class ProductEditor:
     def bulk(self) -> Locator:
         return self.page.locator(S.BULK_DRAWER).first
 
-    def open_bulk(self) -> None:
-        if self.bulk.is_visible():
-            return
-        self.switch_tab(S.TAB_KEYS["detail"])
-        self.h.click(self.content(S.BULK_EDIT_BUTTON).first)
-        self.h.wait_js(BULK_READY_JS)  # shown, with its image count
+    def open_bulk(self, state: dict | None = None) -> int | None:
+        """The bulk drawer open (`state`: the drawer just read for the detail tab); returns its image
+        count when it had to be opened (the wait for the drawer reads it)."""
+        key = S.TAB_KEYS["detail"]
+        state = state or self._state(key)
+        if state["bulk"]:
+            return None
+        self.switch_tab(key, state["tab"])
+        ready = self.h.click_until(self.content(S.BULK_EDIT_BUTTON).first, BULK_READY_JS)
+        return int(ready["n"])  # type: ignore[index]
 
-    def close_bulk(self) -> None:
+    def close_bulk(self, *, shown: bool | None = None) -> None:
+        """ESC until the bulk drawer is hidden (`shown`: whether it is, just read; popups dismissed
+        whenever a press did not close it)."""
+        if shown is None:
+            shown = bool(self.page.evaluate(_BULK_SHOWN_THEN_DISMISS_JS))
         for _ in range(4):
-            if not self.bulk.is_visible():
+            if not shown:
                 return
-            self.h.dismiss_popups()
             self.h.press_escape()
             try:
                 self.h.wait_js(BULK_HIDDEN_JS, timeout_ms=SHORT_TIMEOUT_MS)
+                return
             except PlaywrightTimeout:
-                continue
-        if self.bulk.is_visible():
+                shown = bool(self.page.evaluate(_BULK_SHOWN_THEN_DISMISS_JS))
+        if shown:
             raise Transient("the image bulk-edit drawer did not close")
 
     def detail_count(self) -> int:
-        state = self._state(count="image")
+        state = self._state(S.TAB_KEYS["detail"], count="image")
         if state["bulk"] and state["count"] is not None:
             return int(state["count"])
-        self.open_bulk()
-        return self._count("image")
+        opened = self.open_bulk(state)
+        return opened if opened is not None else self._count("image")
 
-    def delete_detail(self, position: int) -> None:
-        """Delete the detail image at 1-based `position` and wait for the count to drop by one."""
-        before = self.detail_count()
+    def delete_detail(self, position: int, count: int | None = None) -> None:
+        """Delete the detail image at 1-based `position` and wait for the count to drop by one (`count`:
+        the count the bulk drawer shows, just read or waited for; read here when None)."""
+        before = self.detail_count() if count is None else count
         self._check_position(position, before, "detail image")
         card = self.bulk.locator(S.CARD).nth(position - 1)
-        self.h.act(lambda: self.h.click(card.locator(S.CARD_DELETE).first), method="POST")
-        self._wait_count("image", before - 1)
+        self.h.act_until(card.locator(S.CARD_DELETE).first, COUNT_IS_JS, ["image", before - 1], method="POST")
 
     # --- thumbnails: 썸네일 tab ---
     def thumbnail_count(self) -> int:
@@ -168,15 +184,14 @@ class ProductEditor:
         tab = state["tab"]
         if not state["bulk"] and tab["activeShown"] and tab["ready"] and state["count"] is not None:
             return int(state["count"])
-        self._on_tab(key)
+        self._on_tab(key, state)
         return self._count("thumb")
 
-    def delete_thumbnail(self, position: int) -> None:
-        before = self.thumbnail_count()
+    def delete_thumbnail(self, position: int, count: int | None = None) -> None:
+        before = self.thumbnail_count() if count is None else count
         self._check_position(position, before, "thumbnail")
         card = self.content(S.CARD).nth(position - 1)
-        self.h.act(lambda: self.h.click(card.locator(S.CARD_DELETE).first), method="POST")
-        self._wait_count("thumb", before - 1)
+        self.h.act_until(card.locator(S.CARD_DELETE).first, COUNT_IS_JS, ["thumb", before - 1], method="POST")
 
     # --- options: 옵션 tab ---
     def _option_images(self) -> Locator:
@@ -187,15 +202,18 @@ class ProductEditor:
         self._on_tab(S.TAB_KEYS["options"])
         return self._option_images().count()
 
-    def copy_option_to_thumbnail(self, index: int) -> None:
-        """`썸네일로 복사` on the option image at 1-based `index`; waits for the thumbnail count to grow."""
-        before = self.thumbnail_count()
+    def copy_option_to_thumbnail(self, index: int, thumbnails: int | None = None) -> int:
+        """`썸네일로 복사` on the option image at 1-based `index`; waits for the thumbnail count to grow and
+        returns it (`thumbnails`: the count before, just read or returned by the copy before; read here
+        when None)."""
+        before = self.thumbnail_count() if thumbnails is None else thumbnails
         available = self.option_count()
         self._check_position(index, available, "option image")
         item = self._option_images().nth(index - 1)
         self.h.act(lambda: self.h.click(item.locator(S.OPTION_COPY).first), method="POST")
         self.switch_tab(S.TAB_KEYS["thumbnails"])
         self._wait_count("thumb", before + 1)
+        return before + 1
 
     # --- translation ---
     def image_count(self, target: str) -> int:
@@ -210,9 +228,9 @@ class ProductEditor:
         """The image editor opened on image `position` (1-based) of `target` from its own card's edit
         button, checked to show it; closed again with 수정사항 저장."""
         self._check_position(position, self.image_count(target), f"{target} image")
-        self.images.open(lambda: self._editor_opener(target, position), position - 1)
+        src = self.images.open(self._editor_opener(target, position), position - 1)
         try:
-            yield ShownImage(self.images, position - 1)
+            yield ShownImage(self.images, position - 1, src)
         finally:
             self.images.close()
 
@@ -224,13 +242,11 @@ class ProductEditor:
         return len(positions)
 
     def _editor_opener(self, target: str, position: int) -> Locator:
+        """The edit button of image `position`; `image_count(target)` has just shown its list."""
         if target == DETAIL:
-            self.open_bulk()
             return self.bulk.locator(S.CARD).nth(position - 1).locator(S.CARD_EDIT).first
         if target == THUMBNAIL:
-            self._on_tab(S.TAB_KEYS["thumbnails"])
             return self.content(S.CARD).nth(position - 1).locator(S.CARD_EDIT).first
-        self._on_tab(S.TAB_KEYS["options"])
         items = self.content(S.OPTION_ITEM).filter(has=self.page.locator(S.OPTION_EDIT))
         return items.nth(position - 1).locator(S.OPTION_EDIT).first
 

@@ -200,8 +200,9 @@ class OpRunner:
             self._delete(op, int(before or 0), int(now if now is not None else before or 0))
         elif op.action == Action.OPTION_IMAGE_COPY:
             landed = max(int(now or 0) - int(before or 0), 0)
+            thumbnails = now  # measured at the op's start, then returned by each copy
             for index in copy_indices(cmd, self.editor.option_count())[landed:]:
-                self.editor.copy_option_to_thumbnail(index)
+                thumbnails = self.editor.copy_option_to_thumbnail(index, thumbnails)
         elif op.action in TRANSLATE_TARGET:
             target = TRANSLATE_TARGET[op.action]
             positions = translate_positions(cmd, self.editor.image_count(target))
@@ -222,14 +223,15 @@ class OpRunner:
             self.editor.delete_detail if op.action == Action.IMAGE_DELETE else self.editor.delete_thumbnail
         )
         if cmd.kind == CommandKind.FIRST:
-            for _ in range(len(positions) - landed):
-                delete(1)
+            order = [1] * (len(positions) - landed)
         elif cmd.kind == CommandKind.LAST:
-            for i in range(landed, len(positions)):
-                delete(before - i)
+            order = [before - i for i in range(landed, len(positions))]
         else:
-            for position in sorted(positions, reverse=True)[landed:]:
-                delete(position)
+            order = sorted(positions, reverse=True)[landed:]
+        count: int | None = now  # what the list shows: measured at the op's start, then waited for
+        for position in order:
+            delete(position, count)
+            count = None if count is None else count - 1
 
 
 def _marker(html: str) -> str:
