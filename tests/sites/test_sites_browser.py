@@ -13,6 +13,7 @@ from stepbatch.browser.factory import BrowserOptions, start_session
 from stepbatch.engine.errors import SessionExpired, StopAccount, Transient
 from stepbatch.simulator.faults import Faults
 from stepbatch.sites.percenty.base import playwright_errors
+from stepbatch.sites.percenty.dom_click import REAL_MOUSE_ENV
 from stepbatch.sites.percenty.editor import DETAIL
 from stepbatch.sites.percenty.site import PercentySite
 from stepbatch.workbook.models import Account, Secret
@@ -276,3 +277,39 @@ def test_a_sign_in_page_loaded_again_after_the_submit_is_filled_in_again(tmp_pat
         site.ensure_list()
         assert answered == [1, 2]
         assert site.list.current_group() == "신규수집"
+
+
+def test_with_every_click_through_playwrights_mouse_deletes_and_presses_land_once(
+    tmp_path: Path, session, monkeypatch
+):
+    """STEPBATCH_REAL_MOUSE=1 (the way back should a live site ignore script clicks) takes no script path."""
+    monkeypatch.setenv(REAL_MOUSE_ENV, "1")
+    with simulator(tmp_path, faults=Faults(translate_ms=0), codes=1, per_code=1) as sim:
+        site = PercentySite(sim.url)
+        site.open(session, sim.book.accounts[0])
+        site.ensure_list()
+        assert not site.h.script_clicks
+        unit = sim.book.units(sim.book.accounts[0], "step3")[0]
+        site.list.search(unit.provider_code)
+        product = site.list.row_ids()[0]
+        session.page.evaluate(
+            "() => { window.__untrusted = 0; document.addEventListener('click',"
+            " e => { if (!e.isTrusted) window.__untrusted++; }, true); }"
+        )
+        site.editor.open(site.list.row(product))
+        before = site.editor.detail_count()
+        site.editor.delete_detail(before)
+        assert site.editor.detail_count() == before - 1
+        assert site.editor.translate(DETAIL, [1]) == 1
+        site.editor.close()
+        conn = sqlite3.connect(sim.db_path)
+        try:
+            ops = [
+                op
+                for (op,) in conn.execute("SELECT op FROM audit WHERE product=? ORDER BY rowid", (product,))
+            ]
+        finally:
+            conn.close()
+        assert session.page.evaluate("() => window.__untrusted") == 0  # every click was the browser's own
+        assert ops.count("image_translate") == 1
+        assert ops.count("detail_image_delete") == 1, ops

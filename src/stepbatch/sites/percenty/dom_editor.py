@@ -123,6 +123,10 @@ NOTICE_JS = f"""
 (text) => [...document.querySelectorAll({S.MESSAGE_NOTICE_ANY!r})].some(n => n.textContent.includes(text))
 """
 
+# The watch installed and whether the button is clickable (the press then goes through Playwright's mouse,
+# with STEPBATCH_REAL_MOUSE=1).
+WATCH_THEN_CLICKABLE_JS = f"() => {{ ({WATCH_LOADING_JS})(); return ({TRANSLATE_CLICKABLE_JS})(); }}"
+
 # The editor opened and its canvas settled (three looks of `SHOWN_JS` in a row, a frame apart, agree: the
 # same span as SETTLED_SHOWN_JS's two reads two frames apart): polled by PageHelper.click_until right after
 # the edit button's click. {at, srcs}: the strip indices shown (null when the pictures cannot be compared,

@@ -34,6 +34,7 @@ from stepbatch.sites.percenty.dom_editor import (
     SETTLED_SHOWN_JS,
     SHOWS_JS,
     SOURCE_JS,
+    WATCH_THEN_CLICKABLE_JS,
 )
 from stepbatch.sites.percenty.dom_reads import (
     EDITOR_CLOSE_STEP_JS,
@@ -161,7 +162,10 @@ class ImageEditor:
         def press() -> None:
             # per attempt: only this press's loading counts; watched from before the click
             outcome.clear()
-            outcome.update(self.page.evaluate(PRESS_JS, self._press_args()))
+            if self.h.script_clicks:
+                outcome.update(self.page.evaluate(PRESS_JS, self._press_args()))
+            else:
+                outcome.update(pressed=False, clickable=bool(self.page.evaluate(WATCH_THEN_CLICKABLE_JS)))
             if outcome["pressed"]:
                 return
             if outcome["clickable"]:
