@@ -17,7 +17,7 @@ from stepbatch.engine.protocol import ItemRecord, ItemStatus, UnitContext, UnitR
 from stepbatch.sites.percenty.ops import Counts, OpRunner, assess, check_feasible
 from stepbatch.sites.percenty.site import PercentySite
 from stepbatch.sites.percenty.translation import ImageJournal, Translation, TranslationGate, journal_entries
-from stepbatch.workbook.models import Account, Unit
+from stepbatch.workbook.models import Account, EditOp, Unit
 
 log = logging.getLogger(__name__)
 
@@ -146,13 +146,16 @@ class Step3Processor:
             if assessment.problem:
                 raise Permanent(assessment.problem)
             clamps = [list(c) for c in assessment.clamps]
+            now = self.ops.measure(ops[0]) if ops else None
             ctx.item_started(
-                item_id, unit.plan(), {"snapshot": counts.as_dict(), "ops_done": 0, "clamps": clamps}
+                item_id,
+                unit.plan(),
+                {"snapshot": counts.as_dict(), "ops_done": 0, "op": 0, "before": now, "clamps": clamps},
             )
             for what, message in assessment.clamps:
                 ctx.item_note(item_id, "clamp", op=what, message=message)
                 ctx.log.info("product %s: %s: %s", item_id, what, message)
-            start, resume_before = 0, None
+            start, before = 0, now
         else:
             checkpoint = record.checkpoint or {}
             start = int(checkpoint.get("ops_done", 0))
@@ -162,17 +165,33 @@ class Step3Processor:
                 problem = check_feasible(ops, Counts(**checkpoint["snapshot"]))
                 if problem:
                     raise Permanent(problem)
-        for index in range(start, len(ops)):
-            op = ops[index]
-            now = self.ops.measure(op)
-            if index == start and resume_before is not None:
-                before = int(resume_before)
-            else:
-                before = now
-                ctx.item_checkpoint(item_id, op=index, before=before)
-            self.ops.apply(op, before, now, self._journal(ctx, item_id, index, checkpoint))
-            ctx.item_checkpoint(item_id, ops_done=index + 1)
+            now = self.ops.measure(ops[start]) if start < len(ops) else None
+            before = now if resume_before is None else int(resume_before)
+            if resume_before is None and start < len(ops):
+                ctx.item_checkpoint(item_id, op=start, before=before)
+        self._apply_ops(ctx, item_id, ops, start, (before, now), checkpoint)
         ctx.item_edited(item_id)
+
+    def _apply_ops(
+        self,
+        ctx: UnitContext,
+        item_id: str,
+        ops: tuple[EditOp, ...],
+        start: int,
+        counts: tuple[int | None, int | None],
+        checkpoint: dict,
+    ) -> None:
+        """Apply op `start` (its count before it began, and now) and the ops after it.
+
+        Between two ops one commit records the op done and the next op's count before it: a crash
+        before that commit resumes the op just applied from its own `before`, which applies only what did
+        not land. The last op's end is `item_edited`, committed by the caller."""
+        before, now = counts
+        for index in range(start, len(ops)):
+            if index > start:
+                now = before = self.ops.measure(ops[index])
+                ctx.item_checkpoint(item_id, ops_done=index, op=index, before=before)
+            self.ops.apply(ops[index], before, now, self._journal(ctx, item_id, index, checkpoint))
 
     @staticmethod
     def _journal(ctx: UnitContext, item_id: str, index: int, checkpoint: dict) -> ImageJournal:
