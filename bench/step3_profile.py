@@ -61,12 +61,37 @@ TIMED_CLICK_JS = """els => {{
   try {{ return ({click})(els); }}
   finally {{ window.__sbPageMs = (window.__sbPageMs || 0) + performance.now() - t0; }}
 }}"""
-# The page's click handling (script clicks, and the clicks inside click-and-wait calls) and the time of
-# our predicate's looks inside those calls, since the last read (read and reset).
+# The same timing around the click inside click-and-wait calls (`dom_wait.CLICK_JS`, patched here).
+TIMED_ONE_CLICK_JS = """el => {{
+  const t0 = performance.now();
+  try {{ return ({click})(el); }}
+  finally {{ window.__sbPageMs = (window.__sbPageMs || 0) + performance.now() - t0; }}
+}}"""
+# Our predicate's looks inside click-and-wait calls, timed in the page (its state kept: OPENED_JS counts).
+TIMED_LOOK_JS = """(() => {{
+  const test = ({predicate});
+  return async (arg) => {{
+    const t0 = performance.now();
+    try {{ return await test(arg); }}
+    finally {{ window.__sbLookMs = (window.__sbLookMs || 0) + performance.now() - t0; }}
+  }};
+}})()"""
+# Since the last read (read and reset): the page's click handling, our looks, and the page's `/api/*`
+# fetch/XHR calls as the page saw them (Resource Timing: the union of request start to response end).
 TAKE_PAGE_MS_JS = """() => {
-  const t = window.__sbClickUntil || {clickMs: 0, lookMs: 0};
-  const out = {clickMs: (window.__sbPageMs || 0) + t.clickMs, lookMs: t.lookMs};
-  window.__sbPageMs = 0; t.clickMs = 0; t.lookMs = 0;
+  const since = window.__sbSince || 0;
+  performance.setResourceTimingBufferSize(100000);
+  const spans = performance.getEntriesByType('resource')
+    .filter(e => (e.initiatorType === 'fetch' || e.initiatorType === 'xmlhttprequest')
+                 && e.startTime >= since && new URL(e.name).pathname.startsWith('/api/'))
+    .map(e => [e.startTime, e.responseEnd]).sort((a, b) => a[0] - b[0]);
+  let apiMs = 0, end = -1;
+  for (const [a, b] of spans) {
+    if (b <= end) continue;
+    apiMs += b - Math.max(a, end); end = b;
+  }
+  const out = {clickMs: window.__sbPageMs || 0, lookMs: window.__sbLookMs || 0, apiMs, calls: spans.length};
+  window.__sbPageMs = 0; window.__sbLookMs = 0; window.__sbSince = performance.now();
   return out;
 }"""
 # Calls that click and then wait in the page (one round trip each; their time is waiting for the site).
@@ -155,6 +180,8 @@ class Product:
     ocr: float = 0.0
     page_js: float = 0.0  # the page's own handling of our script clicks, timed in the page
     looks: float = 0.0  # our predicates' looks inside click-and-wait calls, timed in the page
+    page_api: float = 0.0  # the page's `/api/*` calls as the page saw them (request start to response end)
+    page_api_calls: int = 0
     commits: float = 0.0
     rt: Tally = field(default_factory=Tally)
     waits: Tally = field(default_factory=Tally)
@@ -197,28 +224,29 @@ class Profiler:
     def boundary(self) -> None:
         now = time.perf_counter()
         timing = self.read_timing()
-        page_ms, look_ms = self.take_page_ms()
+        page = self.take_page_ms()
         if self.current is not None:
             p = self.current
             p.wall = now - p.started
             p.site = timing.server_s - p.server0
             p.translate_busy = timing.translate_s - p.translate0
             p.api = timing.api_s - p.api0
-            p.page_js = page_ms / 1000
-            p.looks = look_ms / 1000
+            p.page_js = page.get("clickMs", 0.0) / 1000
+            p.looks = page.get("lookMs", 0.0) / 1000
+            p.page_api = page.get("apiMs", 0.0) / 1000
+            p.page_api_calls = int(page.get("calls", 0))
             self.products.append(p)
         self.current = Product(time.perf_counter(), timing.server_s, timing.translate_s, timing.api_s)
 
-    def take_page_ms(self) -> tuple[float, float]:
-        """The page's click-handling time and our in-page looks since the last read (read and reset,
-        outside the accounting)."""
+    def take_page_ms(self) -> dict[str, float]:
+        """The page's click-handling time, our in-page looks and the page's `/api/*` time since the last
+        read (read and reset, outside the accounting)."""
         if self.page is None or self.raw_evaluate is None:
-            return 0.0, 0.0
+            return {}
         try:
-            got = self.raw_evaluate(self.page, TAKE_PAGE_MS_JS) or {}
-            return float(got.get("clickMs", 0.0)), float(got.get("lookMs", 0.0))
+            return dict(self.raw_evaluate(self.page, TAKE_PAGE_MS_JS) or {})
         except Exception:  # the page went away (a browser restart): its clicks are lost to the tally
-            return 0.0, 0.0
+            return {}
 
     def end_unit(self) -> None:
         """A unit's last `_next_item` found nothing: that lookup is the last product's."""
@@ -268,15 +296,23 @@ class Profiler:
 
     def uninstall(self) -> None:
         for owner, name, original in reversed(self._undo):
-            setattr(owner, name, original)
+            if name == "cache_clear":
+                owner.cache_clear()  # type: ignore[attr-defined]
+            else:
+                setattr(owner, name, original)
         self._undo.clear()
 
     def install(self) -> None:
-        from stepbatch.sites.percenty import dom_click
+        from stepbatch.sites.percenty import base, dom_click, dom_wait
 
         self.raw_evaluate = Page.evaluate
         if hasattr(dom_click, "_CLICK_ONE_JS"):  # an older adapter (a before/after run) has no such call
             self._patch(dom_click, "_CLICK_ONE_JS", lambda js: TIMED_CLICK_JS.format(click=js))
+        if hasattr(dom_wait, "click_until_script"):
+            dom_wait.click_until_script.cache_clear()
+            self._undo.append((dom_wait.click_until_script, "cache_clear", None))
+            self._patch(dom_wait, "CLICK_JS", lambda js: TIMED_ONE_CLICK_JS.format(click=js))
+            self._patch(base, "click_until_script", lambda f: _timed_looks(f))
         for cls, names in PW_METHODS.items():
             for name in names:
                 self._patch(cls, name, lambda f, c=cls.__name__, n=name: self._pw(f, c, n))
@@ -469,6 +505,16 @@ class Profiler:
         return wrapper
 
 
+def _timed_looks(click_until_script: Callable[..., str]) -> Callable[..., str]:
+    """`click_until_script` with its predicate's looks timed in the page."""
+
+    @functools.wraps(click_until_script)
+    def wrapper(predicate: str, *args: Any, **kwargs: Any) -> str:
+        return click_until_script(TIMED_LOOK_JS.format(predicate=predicate), *args, **kwargs)
+
+    return wrapper
+
+
 class _TimedContext:
     """The engine's unit context with its progress calls timed."""
 
@@ -544,6 +590,8 @@ def report(prof: Profiler, summary: dict, yardstick_ms: float, args: argparse.Na
         "ours_before": med([p.ours + p.page_js for p in ps]),
         "page_js": med([p.page_js for p in ps]),
         "looks": med([p.looks for p in ps]),
+        "page_api": med([p.page_api for p in ps]),
+        "page_api_calls": med([p.page_api_calls for p in ps]),
         "actions": med([p.actions for p in ps]),
     }
     per["script_equiv"] = per["actions"] * yardstick_ms / 1000
@@ -585,6 +633,10 @@ def report(prof: Profiler, summary: dict, yardstick_ms: float, args: argparse.Na
             ["wall", f"{per['wall'] * 1000:.0f} ms"],
             ["site (simulator's own time, all requests)", f"{per['site'] * 1000:.0f} ms"],
             ["… of which `/api/*` calls", f"{per['api'] * 1000:.0f} ms"],
+            [
+                "the page's `/api/*` calls as the page saw them (request start to response end)",
+                f"{per['page_api_calls']:.0f} calls, {per['page_api'] * 1000:.0f} ms",
+            ],
             ["OCR", f"{per['ocr'] * 1000:.0f} ms"],
             ["round trips", f"{per['rt_count']:.0f} calls, {per['rt_s'] * 1000:.0f} ms"],
             [

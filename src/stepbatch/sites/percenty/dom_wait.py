@@ -61,25 +61,18 @@ def click_until_script(predicate: str) -> str:
 
     Answers {outcome} when the click was not made (`dom_click` reasons: nothing was done), else
     {outcome: 'clicked', ok, value, failed}: `ok` when the predicate held (its `value`), `failed` the status
-    of a failed answer that ended the wait early (0 when none did). `window.__sbClickUntil` adds up the
-    time of the page's click handling and of the predicate's looks (read by bench/step3_profile.py)."""
+    of a failed answer that ended the wait early (0 when none did)."""
     return f"""async (els, [arg, timeoutMs]) => {{
   const test = ({predicate});
   const frame = {FRAME_JS};
   if (els.length !== 1) return {{outcome: els.length ? 'ambiguous' : 'absent'}};
   const answers = ({_WATCH_ANSWERS_JS})();
-  const t = window.__sbClickUntil || (window.__sbClickUntil = {{calls: 0, clickMs: 0, looks: 0, lookMs: 0}});
-  const t0 = performance.now();
   try {{
     const outcome = ({CLICK_JS})(els[0]);
-    t.clickMs += performance.now() - t0;
     if (outcome !== 'clicked') return {{outcome}};
-    t.calls++;
     const deadline = performance.now() + timeoutMs;
     for (;;) {{
-      const look = performance.now();
       const value = await test(arg);
-      t.looks++; t.lookMs += performance.now() - look;
       if (value) return {{outcome, ok: true, value, failed: 0}};
       if (answers.failed()) return {{outcome, ok: false, failed: answers.failed()}};
       if (performance.now() >= deadline) return {{outcome, ok: false, failed: 0}};
