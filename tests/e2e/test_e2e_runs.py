@@ -57,7 +57,7 @@ FAULTS = {
     "5xx": Faults(error_rate=0.08, translate_ms=30),
     "popups": Faults(login_popup=True, popup_rate=0.15, translate_ms=30),
     "channel_talk": Faults(channel_talk=True, translate_ms=30),
-    "session_expiry": Faults(session_expiry_min=0.15, translate_ms=30),
+    "session_expiry": Faults(session_expiry_min=0.08, translate_ms=30),  # < one batch's time
     "lingering_modal": Faults(linger_modal_ms=1500, translate_ms=30),
     "leak": Faults(leak_mb_per_action=2.0, translate_ms=30),
 }
