@@ -182,6 +182,7 @@ class Product:
     looks: float = 0.0  # our predicates' looks inside click-and-wait calls, timed in the page
     page_api: float = 0.0  # the page's `/api/*` calls as the page saw them (request start to response end)
     page_api_calls: int = 0
+    busy: float = 0.0  # the renderer's main thread busy (CDP TaskDuration): the page's work and our scripts'
     commits: float = 0.0
     rt: Tally = field(default_factory=Tally)
     waits: Tally = field(default_factory=Tally)
@@ -198,6 +199,13 @@ class Product:
         # handling of our clicks; the picture requests are served while the page renders, alongside our
         # calls, so they block nothing
         return self.wall - self.api - self.ocr - self.page_js
+
+    @property
+    def page_work(self) -> float:
+        # the page's own main-thread work outside its click handling (rendering what its `/api/*` answers
+        # bring, layout, paint): its busy time less everything that could be ours in it, counted high (our
+        # looks, and the whole time of every other round trip, as if all of it ran in the page)
+        return max(0.0, self.busy - self.looks - self.page_js - self.rt.seconds)
 
 
 class Profiler:
@@ -216,8 +224,11 @@ class Profiler:
         self.in_processor = 0.0
         self.in_browser = 0.0
         self.commits = 0.0
+        self.commit_kinds: dict[str, tuple[int, float]] = {}  # progress call → (calls, ms) in the run
         self.page: Page | None = None  # the session's page, for reading the in-page click time
         self.raw_evaluate: Callable[..., Any] | None = None
+        self._cdp: tuple[int, Any] | None = None  # (id of the page, its CDP session)
+        self._busy_seen = 0.0
         self._undo: list[tuple[object, str, object]] = []
 
     # --- products ---
@@ -235,7 +246,10 @@ class Profiler:
             p.looks = page.get("lookMs", 0.0) / 1000
             p.page_api = page.get("apiMs", 0.0) / 1000
             p.page_api_calls = int(page.get("calls", 0))
+            p.busy = self.take_busy()
             self.products.append(p)
+        else:
+            self.take_busy()
         self.current = Product(time.perf_counter(), timing.server_s, timing.translate_s, timing.api_s)
 
     def take_page_ms(self) -> dict[str, float]:
@@ -247,6 +261,24 @@ class Profiler:
             return dict(self.raw_evaluate(self.page, TAKE_PAGE_MS_JS) or {})
         except Exception:  # the page went away (a browser restart): its clicks are lost to the tally
             return {}
+
+    def take_busy(self) -> float:
+        """Seconds the page's renderer main thread ran tasks since the last read (CDP `Performance`
+        metrics; a new page after a browser restart starts its own count)."""
+        if self.page is None:
+            return 0.0
+        try:
+            if self._cdp is None or self._cdp[0] != id(self.page):
+                session = self.page.context.new_cdp_session(self.page)
+                session.send("Performance.enable")
+                self._cdp, self._busy_seen = (id(self.page), session), 0.0
+            metrics = self._cdp[1].send("Performance.getMetrics")["metrics"]
+        except Exception:  # the page went away: its busy time is lost to the tally
+            self._cdp = None
+            return 0.0
+        total = next((m["value"] for m in metrics if m["name"] == "TaskDuration"), 0.0)
+        spent, self._busy_seen = max(0.0, total - self._busy_seen), total
+        return spent
 
     def end_unit(self) -> None:
         """A unit's last `_next_item` found nothing: that lookup is the last product's."""
@@ -534,6 +566,8 @@ class _TimedContext:
             finally:
                 spent = time.perf_counter() - t0
                 prof.commits += spent
+                n, ms = prof.commit_kinds.get(name, (0, 0.0))
+                prof.commit_kinds[name] = (n + 1, ms + spent * 1000)
                 if prof.current is not None:
                     prof.current.commits += spent
 
@@ -590,6 +624,9 @@ def report(prof: Profiler, summary: dict, yardstick_ms: float, args: argparse.Na
         "ours_before": med([p.ours + p.page_js for p in ps]),
         "page_js": med([p.page_js for p in ps]),
         "looks": med([p.looks for p in ps]),
+        "busy": med([p.busy for p in ps]),
+        "page_work": med([p.page_work for p in ps]),
+        "ours_less_render": med([p.ours - p.page_work for p in ps]),
         "page_api": med([p.page_api for p in ps]),
         "page_api_calls": med([p.page_api_calls for p in ps]),
         "actions": med([p.actions for p in ps]),
@@ -645,6 +682,11 @@ def report(prof: Profiler, summary: dict, yardstick_ms: float, args: argparse.Na
             ],
             ["… our predicates' looks inside click-and-wait calls", f"{per['looks'] * 1000:.0f} ms"],
             ["progress commits", f"{per['commits'] * 1000:.0f} ms"],
+            ["the renderer's main thread busy (CDP `TaskDuration`)", f"{per['busy'] * 1000:.0f} ms"],
+            [
+                "… the page's own work in it (less our looks, its click handling and all our round trips)",
+                f"{per['page_work'] * 1000:.0f} ms",
+            ],
             ["adapter (our Python outside all of these)", f"{per['adapter'] * 1000:.0f} ms"],
             [
                 "site: the page's own handling of our clicks (timed in the page)",
@@ -654,6 +696,10 @@ def report(prof: Profiler, summary: dict, yardstick_ms: float, args: argparse.Na
             [
                 "**ours** (wall − site `/api/*` − the page's click handling − OCR)",
                 f"**{per['ours'] * 1000:.0f} ms**",
+            ],
+            [
+                "ours less the page's own rendering work (the site's too, on the real site)",
+                f"{per['ours_less_render'] * 1000:.0f} ms",
             ],
             [
                 "user actions → as single script calls",
@@ -666,6 +712,9 @@ def report(prof: Profiler, summary: dict, yardstick_ms: float, args: argparse.Na
     )
     rts = table(["page-object method → Playwright call", "calls", "ms/product", "ms/call"], rt_rows)
     waits = table(["page-object method → wait", "waits", "ms/product", "ms/wait"], wait_rows)
+    commit_kinds = ", ".join(
+        f"{name} {calls} × {ms / calls:.1f} ms" for name, (calls, ms) in sorted(prof.commit_kinds.items())
+    )
     ratio = per["ours"] / per["script_equiv"] if per["script_equiv"] else float("inf")
     line = (
         f"ours/site {ours_site:.1f}; ours {per['ours'] * 1000:.0f} ms"
@@ -678,7 +727,8 @@ Machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_ve
 {os.getloadavg()[0]:.1f} at the end (shared with other test runs: absolute times are noisy, ratios less so).
 {len(ps)} products ({summary["items_done"]} done, verification: {summary["verified"]}), run wall
 {wall:.1f} s, of which browser start/stop {prof.in_browser:.1f} s, in the processor {prof.in_processor:.1f} s,
-progress commits {prof.commits:.2f} s.
+progress commits {prof.commits:.2f} s ({commit_kinds or "none"}), outside the processor and the browser
+{outside:.2f} s (the run's start and end).
 
 {medians}
 

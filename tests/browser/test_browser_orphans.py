@@ -155,3 +155,27 @@ def test_a_damaged_record_is_a_one_line_error_naming_the_file(state_dir: Path):
 def test_account_names_become_safe_file_names(state_dir: Path):
     assert record_path(state_dir, 'a/b:c*"d"').name == "a_b_c__d_.json"
     assert record_path(state_dir, "서버1@x.com").name == "서버1@x.com.json"
+
+
+@pytest.mark.browser
+def test_memory_sample_completes_the_record_with_a_new_renderer(state_dir: Path):
+    """A renderer started after the browser (a new tab) joins the orphan record at the next memory
+    sample, so a SIGKILLed runner's clean-up finds it too."""
+    from stepbatch.browser.playwright_session import PlaywrightSession
+
+    path = record_path(state_dir, "acct-new-tab")
+    with PlaywrightSession(offline=True, state_dir=state_dir, account="acct-new-tab") as s:
+        s.page.set_content("<p>first tab</p>")
+        root = psutil.Process(s.pids[0])
+        before = {p.pid for p in root.children(recursive=True)}
+        tab = s.page.context.new_page()
+        tab.set_content("<p>second tab</p>")
+        assert wait_until(lambda: {p.pid for p in root.children(recursive=True)} - before, 20)
+
+        def recorded_all() -> bool:
+            s.memory_mb()  # the engine samples memory at every product boundary
+            record = read_record(path)
+            tree = {root.pid, *(p.pid for p in root.children(recursive=True))}
+            return record is not None and {p.pid for p in record.procs} >= tree
+
+        assert wait_until(recorded_all, 20), "the new renderer never reached the orphan record"

@@ -68,7 +68,8 @@ def test_cluster_rows_workers_and_actions(dsn: str, tmp_path: Path):
                 report = httpx.get(url + href)
                 assert report.status_code == 200 and "<title>stepbatch " in report.text, report.text[:200]
                 assert report.headers["content-type"].startswith("text/html")
-                assert rows(url)[first]["status"] == "done"
+                # the report is copied before the status row turns done: wait, don't race
+                wait_until(lambda: rows(url)[first]["status"] == "done", 60, what="the run done")
                 stored = href.rsplit("/", 1)[0]
                 assert httpx.get(f"{url}{stored}/run.log").status_code == 200
                 for bad in ("..%2F..%2Fetc%2Fpasswd", "missing.png", "%2Fetc%2Fpasswd"):

@@ -94,6 +94,11 @@ class ProcessTree:
         with self._lock:
             return [p.pid for p in self._procs]
 
+    def known_pids(self) -> frozenset[int]:
+        """The PIDs as last listed, without looking at the OS again."""
+        with self._lock:
+            return frozenset(p.pid for p in self._procs)
+
     def records(self) -> list[ProcRecord]:
         self._refresh()
         with self._lock:

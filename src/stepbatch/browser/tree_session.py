@@ -22,6 +22,7 @@ class TreeSession:
     _closed = False
     _record_file: Path | None = None
     _session_id = ""
+    _recorded: frozenset[int] = frozenset()  # the PIDs the orphan record holds
 
     @property
     def pids(self) -> list[int]:
@@ -30,9 +31,8 @@ class TreeSession:
     def memory_mb(self) -> float:
         if self._tree is None or self._closed:
             return 0.0
-        before = set(self._tree.pids)
-        mb = self._tree.memory_mb()
-        if set(self._tree.pids) - before:  # a new child (renderer): keep the orphan record complete
+        mb = self._tree.memory_mb()  # lists the tree again when due
+        if self._tree.known_pids() - self._recorded:  # a new child (renderer): complete the orphan record
             self._write_record()
         return mb
 
@@ -55,7 +55,9 @@ class TreeSession:
     def _write_record(self) -> None:
         if self._record_file is None or self._tree is None:
             return
-        record_session(self._record_file, self._session_id, self.kind, self.profile, self._tree.records())
+        records = self._tree.records()
+        record_session(self._record_file, self._session_id, self.kind, self.profile, records)
+        self._recorded = frozenset(r.pid for r in records)
 
     def close(self) -> None:  # pragma: no cover - every subclass overrides it
         raise NotImplementedError
