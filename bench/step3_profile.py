@@ -132,7 +132,7 @@ KINDS: dict[str, str] = {
     "ProductEditor.delete_detail": "delete",
     "ProductEditor.delete_thumbnail": "delete",
     "ProductEditor.copy_option_to_thumbnail": "copy",
-    "ProductEditor.image_in_editor": "translate one image",
+    "ProductEditor.images_in_editor": "translate images",
     "ProductEditor.insert_source": "HTML",
     "ProductEditor.detail_html": "HTML",
     "OpRunner.snapshot": "read counts",
@@ -148,7 +148,7 @@ KIND_ORDER = [
     "bulk drawer",
     "delete",
     "copy",
-    "translate one image",
+    "translate images",
     "HTML",
     "close drawer",
     "move",
@@ -456,7 +456,7 @@ class Profiler:
                 ):
                     continue
                 label = f"{cls.__name__}.{name}"
-                if label == "ProductEditor.image_in_editor":
+                if label == "ProductEditor.images_in_editor":
                     self._patch(cls, name, lambda f, lb=label: self._context_method(f, lb))
                 elif cls is step3.Step3Processor and name in ("process", "open", "capture_failure"):
                     self._patch(cls, name, lambda f: self._processor_call(f))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import threading
 
 import psutil
 import pytest
@@ -61,6 +62,28 @@ def test_a_full_read_is_taken_once_the_reuse_window_is_over(grower: subprocess.P
 
     monkeypatch.setattr(psutil.Process, "memory_full_info", counted)
     tree.memory_mb()
+    tree.wait_full_read()
     assert reads == []  # reused
     tree.memory_mb(max_age_s=0)
+    tree.wait_full_read()
     assert reads == [grower.pid]
+
+
+def test_a_due_full_read_runs_behind_the_caller(grower: subprocess.Popen, monkeypatch):
+    tree = ProcessTree(psutil.Process(grower.pid))
+    first = tree.memory_mb(max_age_s=0)  # the first read is a full one, waited for
+    release = threading.Event()
+    original = psutil.Process.memory_full_info
+
+    def held(self: psutil.Process):
+        assert release.wait(10)
+        return original(self)
+
+    monkeypatch.setattr(psutil.Process, "memory_full_info", held)
+    _grow(grower, 120)
+    estimate = tree.memory_mb(max_age_s=0)  # due, but answered at once from the RSS change
+    assert estimate > first + 110
+    release.set()
+    tree.wait_full_read()
+    monkeypatch.setattr(psutil.Process, "memory_full_info", original)
+    assert abs(tree.memory_mb() - tree.memory_mb(max_age_s=0)) < 10

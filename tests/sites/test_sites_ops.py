@@ -57,21 +57,28 @@ class FakeEditor:
         return {DETAIL: len(self.detail), THUMBNAIL: len(self.thumbs), OPTION: len(self.options)}[target]
 
     @contextmanager
-    def image_in_editor(self, target: str, position: int):
+    def images_in_editor(self, target: str):
         editor = self
 
         class Shown:
+            def __init__(self, position: int) -> None:
+                self.position = position
+
             def picture(self) -> bytes:
                 return b"png"
 
             def source(self) -> str:
-                return f"/img/{target}{position}.png"
+                return f"/img/{target}{self.position}.png"
 
             def press(self) -> None:
                 editor._click()
-                editor.translated.append((target, position))
+                editor.translated.append((target, self.position))
 
-        yield Shown()
+        class Visit:
+            def show(self, position: int) -> Shown:
+                return Shown(position)
+
+        yield Visit()
 
     def detail_html(self) -> str:
         return self.html

@@ -22,14 +22,33 @@ class FakeImages:
         self.chinese = dict(chinese)
         self.translated: set[int] = set()
         self.presses: list[int] = []
-        self.opened: list[int] = []
+        self.opened: list[int] = []  # the positions shown, in order
+        self.openings = 0  # of the editor (one per run that shows anything)
+        self.closings = 0
         self.crash_before_press: set[int] = set()
         self.crash_after_press: set[int] = set()
 
     @contextmanager
-    def image_in_editor(self, target: str, position: int):
+    def images_in_editor(self, target: str):
         images = self
-        self.opened.append(position)
+        visit = {"open": False}
+
+        class Visit:
+            def show(self, position: int):
+                if not visit["open"]:
+                    visit["open"] = True
+                    images.openings += 1
+                images.opened.append(position)
+                return images.shown(position)
+
+        try:
+            yield Visit()
+        finally:
+            if visit["open"]:
+                images.closings += 1
+
+    def shown(self, position: int):
+        images = self
 
         class Shown:
             def picture(self) -> bytes:
@@ -48,7 +67,7 @@ class FakeImages:
                     images.crash_after_press.discard(position)
                     raise Crash
 
-        yield Shown()
+        return Shown()
 
 
 class FakeOcr:
@@ -99,6 +118,20 @@ def test_named_positions_and_translate_all_press_every_image_without_reading_it(
         j, _, _ = journal()
         Translation(images, gate(ocr, translate_all)).run("detail", [1, 2], gated=gated, journal=j)
         assert images.presses == [1, 2] and ocr.reads == 0
+
+
+def test_a_list_is_done_in_one_opening_of_the_editor_closed_also_after_a_failure():
+    images, ocr = FakeImages({1: True, 2: False, 3: True}), FakeOcr()
+    Translation(images, gate(ocr)).run("detail", [1, 2, 3], gated=True, journal=ImageJournal())
+    assert (images.openings, images.closings, images.opened) == (1, 1, [1, 2, 3])
+    images.crash_before_press = {3}
+    images.translated.clear()
+    with pytest.raises(Crash):
+        Translation(images, gate(ocr)).run("detail", [3], gated=True, journal=ImageJournal())
+    assert (images.openings, images.closings) == (2, 2)
+    decided = ImageJournal(entries={"1": {"zh": False}, "2": {"pressed": True}})
+    Translation(images, gate(ocr)).run("detail", [1, 2], gated=True, journal=decided)
+    assert images.openings == 2  # nothing left to show: the editor is not opened
 
 
 def test_a_crash_between_the_decision_and_the_press_resumes_with_the_decision_and_one_press():
@@ -156,7 +189,7 @@ def test_without_an_ocr_every_named_image_is_pressed_and_said_once(caplog):
 
 def test_an_unreadable_picture_is_pressed_as_the_real_tool_did():
     images = FakeImages({1: False})
-    images.image_in_editor = _unreadable(images.image_in_editor)  # type: ignore[method-assign]
+    images.images_in_editor = _unreadable(images.images_in_editor)  # type: ignore[method-assign]
     j, saved, _ = journal()
     Translation(images, gate()).run("detail", [1], gated=True, journal=j)
     assert images.presses == [1]
@@ -165,15 +198,29 @@ def test_an_unreadable_picture_is_pressed_as_the_real_tool_did():
 
 def _unreadable(opener):
     @contextmanager
-    def wrapped(target: str, position: int):
-        with opener(target, position) as shown:
-            shown.picture = lambda: None
-            yield shown
+    def wrapped(target: str):
+        with opener(target) as visit:
+            show = visit.show
+
+            def unreadable(position: int):
+                shown = show(position)
+                shown.picture = lambda: None
+                return shown
+
+            visit.show = unreadable
+            yield visit
 
     return wrapped
 
 
-def test_journal_entries_belong_to_their_op():
-    checkpoint = {"images_op": 2, "images": {"1": {"zh": True}}}
-    assert journal_entries(checkpoint, 2) == {"1": {"zh": True}}
-    assert journal_entries(checkpoint, 3) == {}
+def test_a_decision_against_pressing_is_written_with_the_next_commit_and_read_again_if_lost():
+    images, ocr = FakeImages({1: False, 2: True}), FakeOcr()
+    images.crash_before_press = {2}
+    j, saved, _ = journal()
+    with pytest.raises(Crash):
+        Translation(images, gate(ocr)).run("detail", [1, 2], gated=True, journal=j)
+    assert len(saved) == 1 and saved[0]["1"]["zh"] is False  # with image 2's decision and src
+    lost = FakeImages({1: False})
+    lost_journal, lost_saved, _ = journal()
+    Translation(lost, gate(ocr)).run("detail", [1], gated=True, journal=lost_journal)
+    assert lost_saved == [] and lost.presses == []  # nothing written or pressed: a resume reads it again

@@ -17,7 +17,7 @@ import psutil
 log = logging.getLogger("stepbatch.browser")
 
 _MB = 1024 * 1024
-TREE_REFRESH_S = 1.0  # re-list children at most this often (a child's death forces it at once)
+TREE_REFRESH_S = 5.0  # re-list children at most this often (a child's death forces it at once): 3 ms a list
 # A PSS read walks every mapping of every process: about 50 ms for a Chromium tree on 2 cores, at every
 # product boundary. Between full reads, at most this far apart, the last PSS is carried forward by the
 # change in the tree's RSS (one cheap read a process): new private pages (a leaking page's heap and DOM)
@@ -86,6 +86,7 @@ class ProcessTree:
         self._procs: list[psutil.Process] = [root]
         self._listed_at = 0.0
         self._pss: tuple[float, float, frozenset[int], float] | None = None  # taken at, MB, pids, RSS MB
+        self._reader: threading.Thread | None = None  # a full read running in the background
         self._refresh(force=True)
 
     @property
@@ -117,17 +118,37 @@ class ProcessTree:
     def memory_mb(self, max_age_s: float = PSS_REUSE_S) -> float:
         """PSS summed over the tree (shared pages counted once); USS, then RSS where PSS is missing.
 
-        Within `max_age_s` of a full read, while the same processes are alive, the full read plus the
-        tree's RSS change since (an estimate: see PSS_REUSE_S)."""
+        Between full reads the last one is carried forward by the tree's RSS change (an estimate: see
+        PSS_REUSE_S). A full read due after `max_age_s` (or once the processes changed) runs in a
+        background thread, so the caller gets the estimate at once; only the first read waits for it."""
         self._refresh()
         with self._lock:
             procs = list(self._procs)
+            last = self._pss
         pids = frozenset(p.pid for p in procs)
         rss = _rss_mb(procs)
-        last = self._pss
-        fresh = last is not None and time.monotonic() - last[0] < max_age_s and last[2] == pids
-        if fresh and rss is not None:
-            return max(last[1] + rss - last[3], 0.0)  # type: ignore[index]
+        if last is None or rss is None:
+            return self._full_read(procs, pids, rss)
+        if time.monotonic() - last[0] >= max_age_s or last[2] != pids:
+            self._full_read_behind(procs, pids, rss)
+        return max(last[1] + rss - last[3], 0.0)
+
+    def _full_read_behind(self, procs: list[psutil.Process], pids: frozenset[int], rss: float) -> None:
+        with self._lock:
+            if self._reader is not None and self._reader.is_alive():
+                return
+            self._reader = threading.Thread(
+                target=self._full_read, args=(procs, pids, rss), name="stepbatch-pss", daemon=True
+            )
+            self._reader.start()
+
+    def wait_full_read(self, timeout_s: float = 10.0) -> None:
+        """Until the background full read, if one is running, is over."""
+        reader = self._reader
+        if reader is not None:
+            reader.join(timeout_s)
+
+    def _full_read(self, procs: list[psutil.Process], pids: frozenset[int], rss: float | None) -> float:
         total = 0
         lost_one = False
         for proc in procs:
@@ -139,9 +160,8 @@ class ProcessTree:
                 continue
         if lost_one:
             self._refresh(force=True)
-            self._pss = None
-        elif rss is not None:
-            self._pss = (time.monotonic(), total / _MB, pids, rss)
+        with self._lock:
+            self._pss = None if lost_one or rss is None else (time.monotonic(), total / _MB, pids, rss)
         return total / _MB
 
     def kill(self, timeout_s: float = 5.0) -> list[int]:

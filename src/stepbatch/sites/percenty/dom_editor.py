@@ -88,8 +88,20 @@ async (tries) => {{
   return [];
 }}
 """
-# The canvas shows strip image `index` (polled by PageHelper.wait_js).
-SHOWS_JS = f"async (index) => {{ const at = await ({SHOWN_JS})(); return !!at && at.includes(index); }}"
+# The canvas shows strip image `index` and has settled on it: two looks in a row, a frame apart, find it
+# (as `OPENED_JS` waits after an opening), so the picture read next is not one caught mid-draw. Polled by
+# PageHelper.wait_js or right after a click (`click_until`); the count lives for one such call.
+SHOWS_JS = f"""
+(() => {{
+  let agreed = 0;
+  const read = {SHOWN_JS};
+  return async (index) => {{
+    const at = await read();
+    agreed = at && at.includes(index) ? agreed + 1 : 0;
+    return agreed >= 2;
+  }};
+}})()
+"""
 SOURCE_JS = f"""
 (i) => {{
   const t = document.querySelectorAll({S.EDITOR_THUMB!r})[i];
@@ -127,8 +139,8 @@ NOTICE_JS = f"""
 # with STEPBATCH_REAL_MOUSE=1).
 WATCH_THEN_CLICKABLE_JS = f"() => {{ ({WATCH_LOADING_JS})(); return ({TRANSLATE_CLICKABLE_JS})(); }}"
 
-# The editor opened and its canvas settled (three looks of `SHOWN_JS` in a row, a frame apart, agree: the
-# same span as SETTLED_SHOWN_JS's two reads two frames apart): polled by PageHelper.click_until right after
+# The editor opened and its canvas settled (two looks of `SHOWN_JS` in a row, a frame apart, agree: the
+# one frame at least between them, as PageHelper.click_until polls right after
 # the edit button's click. {at, srcs}: the strip indices shown (null when the pictures cannot be compared,
 # [] when it never settled within `tries` pairs of looks) and the strip's URLs.
 OPENED_JS = f"""
@@ -143,7 +155,7 @@ OPENED_JS = f"""
     const same = at.length > 0 && last !== null && at.join() === last;
     agreed = same ? agreed + 1 : 0;
     last = at.length ? at.join() : null;
-    if (agreed >= 2) return {{at, srcs: srcs()}};  // three looks, two frames apart at least, agree
+    if (agreed >= 1) return {{at, srcs: srcs()}};  // two looks, a frame apart at least, agree
     return ++looks >= 3 * tries ? {{at: [], srcs: srcs()}} : null;
   }};
 }})()

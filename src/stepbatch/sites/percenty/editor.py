@@ -224,21 +224,20 @@ class ProductEditor:
         return self.option_count()
 
     @contextmanager
-    def image_in_editor(self, target: str, position: int) -> Iterator[ShownImage]:
-        """The image editor opened on image `position` (1-based) of `target` from its own card's edit
-        button, checked to show it; closed again with 수정사항 저장."""
-        self._check_position(position, self.image_count(target), f"{target} image")
-        src = self.images.open(self._editor_opener(target, position), position - 1)
+    def images_in_editor(self, target: str) -> Iterator[EditorVisit]:
+        """The image editor over `target`'s images, opened at the first one shown and closed once at the
+        end with 수정사항 저장 (production scanned and pressed a list's images in one editor)."""
+        visit = EditorVisit(self, target)
         try:
-            yield ShownImage(self.images, position - 1, src)
+            yield visit
         finally:
-            self.images.close()
+            visit.close()
 
     def translate(self, target: str, positions: list[int]) -> int:
         """Press 원클릭 이미지 번역 on every image at `positions` (no gate); returns how many were pressed."""
-        for position in positions:
-            with self.image_in_editor(target, position) as shown:
-                shown.press()
+        with self.images_in_editor(target) as visit:
+            for position in positions:
+                visit.show(position).press()
         return len(positions)
 
     def _editor_opener(self, target: str, position: int) -> Locator:
@@ -281,3 +280,37 @@ class ProductEditor:
     def _check_position(position: int, count: int, what: str) -> None:
         if position < 1 or position > count:
             raise Permanent(f"{what} {position} asked but the product has {count}")
+
+
+class EditorVisit:
+    """One opening of the image editor over a list's images: opened from the card of the first image asked
+    for, then moved from image to image, each move checked on the canvas. When the canvas cannot be compared
+    with the strip (a move could not be checked), every image is opened from its own card instead."""
+
+    def __init__(self, editor: ProductEditor, target: str) -> None:
+        self.editor, self.target = editor, target
+        self.images = editor.images
+        self.count = 0
+        self.at: int | None = None  # the 0-based image the open editor shows; None while closed
+
+    def show(self, position: int) -> ShownImage:
+        """The editor showing image `position` (1-based)."""
+        index = position - 1
+        if self.at is not None and not self.images.comparable:
+            self.close()
+        if self.at is None:
+            self.count = self.editor.image_count(self.target)
+            self.editor._check_position(position, self.count, f"{self.target} image")
+            src = self.images.open(self.editor._editor_opener(self.target, position), index)
+            self.at = index
+            return ShownImage(self.images, index, src)
+        self.editor._check_position(position, self.count, f"{self.target} image")
+        if index != self.at:
+            self.images.move(index, self.at)
+            self.at = index
+        return ShownImage(self.images, index)
+
+    def close(self) -> None:
+        if self.at is not None:
+            self.at = None
+            self.images.close()

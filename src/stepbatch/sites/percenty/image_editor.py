@@ -54,6 +54,8 @@ class ImageEditor:
     def __init__(self, helper: PageHelper) -> None:
         self.h = helper
         self.page = helper.page
+        self.comparable = True  # whether the open editor's canvas could be compared with its strip
+        self.thumbs_inert = False  # a strip click once failed to move this editor: keys from then on
 
     @property
     def button(self) -> Locator:
@@ -67,6 +69,7 @@ class ImageEditor:
         opened = self.h.click_until(opener, OPENED_JS, SETTLE_TRIES, timeout_ms=self.h.timeout_ms)
         try:
             at, srcs = opened["at"], opened["srcs"]  # type: ignore[index]
+            self.comparable = at is not None
             if at is not None and index in at and index < len(srcs):
                 return str(srcs[index])
             self.show(index, at)
@@ -119,10 +122,33 @@ class ImageEditor:
         if index in at:
             return
         self.h.dismiss_popups()
-        self.page.locator(S.EDITOR_THUMB).nth(index).click()
-        if self._wait_shown(index, THUMB_CLICK_WAIT_MS):
+        self._go(index, at[0] if len(at) == 1 else None)
+
+    def move(self, index: int, current: int) -> None:
+        """In the open editor, from image `current` (checked to be shown) to image `index`, checked."""
+        if index != current:
+            self._go(index, current)
+
+    def _go(self, index: int, current: int | None) -> None:
+        """A click on the image's strip thumb (how production went to each image it pressed), else once
+        those clicks have failed to move this editor, TAB from `current` (HOME first when not known)."""
+        if self.thumbs_inert:
+            self._step_to(index, current)
             return
-        self._step_to(index)
+        if self._thumb_click_shows(index):
+            return
+        self.thumbs_inert = True
+        self._step_to(index)  # from HOME: the click may yet move it
+
+    def _thumb_click_shows(self, index: int) -> bool:
+        """A click on strip image `index`, and whether the canvas then shows it (the click and the look
+        are one call when the thumb is clickable)."""
+        thumb = self.page.locator(S.EDITOR_THUMB).nth(index)
+        try:
+            self.h.click_until(thumb, SHOWS_JS, index, timeout_ms=THUMB_CLICK_WAIT_MS)
+            return True
+        except PlaywrightTimeout:
+            return False
 
     def _wait_shown(self, index: int, timeout_ms: int = SHORT_TIMEOUT_MS) -> bool:
         """Whether the canvas comes to show image `index` within `timeout_ms` (checked every frame)."""
@@ -132,7 +158,11 @@ class ImageEditor:
         except PlaywrightTimeout:
             return False
 
-    def _step_to(self, index: int) -> None:
+    def _step_to(self, index: int, start: int | None = None) -> None:
+        """One TAB at a time up to `index`: from `start` when it is before it (HOME after all when a TAB
+        does not land where expected), else from HOME. Each press checked, a press a popup took repeated."""
+        if start is not None and start < index and self._tab_up(start, index, misses_allowed=0):
+            return
         for _ in range(3):
             self.h.dismiss_popups()
             self.page.keyboard.press(S.EDITOR_FIRST_KEY)
@@ -140,18 +170,22 @@ class ImageEditor:
                 break
         else:
             raise Transient("the image editor did not go back to its first image")
-        at = 0
+        if not self._tab_up(0, index, misses_allowed=2):
+            raise Transient(f"the image editor did not move to image {index + 1}")
+
+    def _tab_up(self, at: int, index: int, *, misses_allowed: int) -> bool:
         misses = 0
         while at < index:
             self.page.keyboard.press(S.EDITOR_NEXT_KEY)
-            if self._wait_shown(at + 1):
+            if self._wait_shown(at + 1, THUMB_CLICK_WAIT_MS if not misses_allowed else SHORT_TIMEOUT_MS):
                 at += 1
                 misses = 0
                 continue
             misses += 1
-            if misses > 2:
-                raise Transient(f"the image editor did not move to image {at + 2}")
+            if misses > misses_allowed:
+                return False
             self.h.dismiss_popups()
+        return True
 
     # --- translate ---
     def press(self) -> None:

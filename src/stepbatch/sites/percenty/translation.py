@@ -2,9 +2,10 @@
 
 Every press of `원클릭 이미지 번역` costs a credit. The real tool read the image the editor shows (its
 canvas) for `specific:all` and `special:N`, ran OCR and pressed only where it found Chinese text; named
-positions were pressed as named. Each image's decision and press are journaled durably before and after
-they happen, so a resume reuses a decision instead of reading again, and presses no image twice: an image
-whose press started before an interruption is pressed again only if its picture did not change.
+positions were pressed as named. It did a list's images in one opening of the editor, and so does this.
+Each image's decision and press are journaled durably before and after they happen, so a resume reuses a
+decision instead of reading again, and presses no image twice: an image whose press started before an
+interruption is pressed again only if its picture did not change.
 """
 
 from __future__ import annotations
@@ -28,8 +29,14 @@ class ShownImage(Protocol):
     def press(self) -> None: ...  # 원클릭 이미지 번역, waited until the press is over
 
 
+class EditorImages(Protocol):
+    """The image editor open over one list's images (opened at the first `show`)."""
+
+    def show(self, position: int) -> ShownImage: ...  # 1-based; checked to be the one shown
+
+
 class ImageOpener(Protocol):
-    def image_in_editor(self, target: str, position: int) -> AbstractContextManager[ShownImage]: ...
+    def images_in_editor(self, target: str) -> AbstractContextManager[EditorImages]: ...
 
 
 @dataclass
@@ -45,8 +52,13 @@ class ImageJournal:
         return dict(self.entries.get(str(position), {}))
 
     def put(self, position: int, **fields: Any) -> None:
-        self.entries[str(position)] = {**self.get(position), **fields}
+        self.hold(position, **fields)
         self.persist({k: dict(v) for k, v in self.entries.items()})
+
+    def hold(self, position: int, **fields: Any) -> None:
+        """Record without writing: what is held is written with the next `put` (lost with a crash before
+        it, which only means reading that picture again)."""
+        self.entries[str(position)] = {**self.get(position), **fields}
 
 
 class TranslationGate:
@@ -79,14 +91,15 @@ class Translation:
         """Press translate on each of `positions` that needs it (with `gated`, only where OCR finds
         Chinese text), skipping what the journal shows as pressed or decided against."""
         detector = self.gate.detector() if gated and self.gate is not None else None
-        for position in positions:
-            entry = journal.get(position)
-            if entry.get("pressed"):
-                continue
-            if detector is not None and "zh" in entry and not entry["zh"]:
-                _note_decision(journal, target, position, entry, reused=True)
-                continue
-            with self.editor.image_in_editor(target, position) as shown:
+        with self.editor.images_in_editor(target) as editor:
+            for position in positions:
+                entry = journal.get(position)
+                if entry.get("pressed"):
+                    continue
+                if detector is not None and "zh" in entry and not entry["zh"]:
+                    _note_decision(journal, target, position, entry, reused=True)
+                    continue
+                shown = editor.show(position)
                 decision: dict[str, Any] = {}
                 if detector is not None:
                     decision = self._decide(detector, shown, target, position, journal)
@@ -100,8 +113,9 @@ class Translation:
     ) -> dict[str, Any]:
         """The OCR decision for the image ({} when the journal already holds one: never decided again).
 
-        A decision against pressing is journaled at once; one for pressing goes with the press's `src`
-        (one commit: a resume that finds neither reads the image again, and nothing was pressed)."""
+        A decision against pressing is held and written with the journal's next commit; one for pressing
+        goes with the press's `src` (one commit). A resume that finds neither reads the image again, and
+        nothing was pressed on it."""
         entry = journal.get(position)
         if "zh" in entry:  # decided before an interruption: never decided again
             _note_decision(journal, target, position, entry, reused=True)
@@ -117,7 +131,7 @@ class Translation:
             decision["error"] = verdict.error
             log.warning("OCR failed on %s image %d (%s): pressing", target, position, verdict.error)
         if not verdict.has_chinese:
-            journal.put(position, **decision)
+            journal.hold(position, **decision)
         _note_decision(journal, target, position, {**decision, "found": verdict.found}, reused=False)
         return decision
 
