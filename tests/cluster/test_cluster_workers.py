@@ -28,8 +28,10 @@ def _verified(sim: Sim) -> str:
     return line
 
 
-def _no_lease_held(dsn: str) -> None:
-    assert query(dsn, "SELECT account FROM sb_lease WHERE released_at IS NULL") == []
+def _no_lease_held(dsn: str, machines: Machines) -> None:
+    held = query(dsn, "SELECT account, holder, fence FROM sb_lease WHERE released_at IS NULL")
+    logs = [line for w in machines.workers.values() for line in w.text().splitlines()]
+    assert held == [], "\n".join([line for line in logs if "lease" in line.lower()][-30:])
 
 
 def test_three_workers_share_four_accounts(machines: Machines, sim4: Sim, dsn: str, tmp_path: Path):
@@ -41,7 +43,7 @@ def test_three_workers_share_four_accounts(machines: Machines, sim4: Sim, dsn: s
     rows = all_finished(dsn, accounts)
     _verified(sim4)
     assert {r.worker for r in rows} <= {"m1", "m2", "m3"}
-    _no_lease_held(dsn)
+    _no_lease_held(dsn, machines)
     assert query(
         dsn, "SELECT DISTINCT status::text FROM procrastinate_jobs WHERE task_name = 'stepbatch.run_request'"
     ) == [("succeeded",)]
@@ -63,7 +65,7 @@ def test_a_killed_worker_is_taken_over(machines: Machines, sim1: Sim, dsn: str, 
     [row] = all_finished(dsn, [account])
     assert row.worker != victim.name
     _verified(sim1)
-    _no_lease_held(dsn)
+    _no_lease_held(dsn, machines)
 
 
 def test_a_paused_worker_loses_its_lease(machines: Machines, sim1: Sim, dsn: str, tmp_path: Path):
@@ -85,7 +87,7 @@ def test_a_paused_worker_loses_its_lease(machines: Machines, sim1: Sim, dsn: str
     assert row.worker == other.name
     assert paused.proc.poll() is None, "the paused worker keeps serving"
     _verified(sim1)
-    _no_lease_held(dsn)
+    _no_lease_held(dsn, machines)
 
 
 def test_a_postgresql_restart_mid_run(machines: Machines, sim4: Sim, dsn: str, tmp_path: Path, pg):
@@ -97,7 +99,7 @@ def test_a_postgresql_restart_mid_run(machines: Machines, sim4: Sim, dsn: str, t
     pg.restart()
     all_finished(dsn, accounts)
     _verified(sim4)
-    _no_lease_held(dsn)
+    _no_lease_held(dsn, machines)
     for worker in machines.workers.values():
         assert worker.proc.poll() is None, worker.text()[-2000:]
 
@@ -113,7 +115,7 @@ def test_sigterm_leaves_the_job_resumable(machines: Machines, sim1: Sim, dsn: st
     assert query(dsn, "SELECT status::text FROM procrastinate_jobs WHERE lock = %s", f"{account}/step3") == [
         ("todo",)
     ]
-    _no_lease_held(dsn)
+    _no_lease_held(dsn, machines)
     machines.start("m2")
     [row] = all_finished(dsn, [account])
     assert row.worker == "m2"

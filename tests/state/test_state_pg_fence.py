@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 import psycopg
+import psycopg.errors
 import pytest
 from state_store_child import hard_kill, read_line, spawn
 
@@ -235,4 +236,51 @@ def test_release_after_a_take_over_leaves_the_new_holders_lease(pg_dsn: str) -> 
 def test_the_lease_is_per_account_whatever_the_step(pg_dsn: str) -> None:
     with PgLease(pg_dsn, ACCOUNT, "step3", holder="A"), pytest.raises(AccountBusy, match="step3"):
         PgLease(pg_dsn, ACCOUNT, "step2", holder="B").acquire()
+    assert lease_row(pg_dsn)["released"]
+
+
+def test_a_holder_paused_inside_a_write_does_not_block_the_take_over(pg_dsn: str, monkeypatch) -> None:
+    """A holder stopped between its fence check and its commit holds the lease's row lock; the server ends
+    that idle transaction (`IDLE_IN_TRANSACTION_S`), so the take-over goes through once the lease is stale."""
+    from stepbatch.state.pg import connect as pg_connect
+
+    monkeypatch.setattr(pg_connect, "IDLE_IN_TRANSACTION_S", 1.0)
+    worker_a = PgBackend(pg_dsn, holder="A", **FAST)
+    lease_a = worker_a.lease(ACCOUNT, STEP)
+    lease_a.acquire()
+    store_a = worker_a.open_store(ACCOUNT, STEP, SERVER)
+    store_a.add_units(units("A00"))
+    lease_a.release = lambda: None  # type: ignore[method-assign]  # A is "paused": it renews nothing more
+    lease_a._stop.set()
+    conn_a = store_a._session.connection()
+    lease_a.check(conn_a.cursor())  # the fence check of a write: the lease row is locked, no commit follows
+    wait_stale(pg_dsn)
+    lease_b = PgLease(pg_dsn, ACCOUNT, STEP, holder="B", **FAST)
+    taken = threading.Thread(target=lease_b.acquire, daemon=True)
+    taken.start()
+    taken.join(30)
+    if taken.is_alive():
+        conn_a.rollback()  # let B through, so the test ends
+        taken.join(30)
+        pytest.fail("the take-over waited on the paused holder's row lock")
+    assert lease_b.fence == lease_a.fence + 1
+    with pytest.raises(psycopg.errors.IdleInTransactionSessionTimeout):
+        conn_a.commit()  # the server ended A's session: its write never lands
+    lease_a.lost, lease_a.lost_reason = False, None  # A has not noticed: its next write is refused
+    with pytest.raises(LeaseLost, match="taken over by B"):
+        store_a.item_started(key("A00"), "p1", ["x"], None)
+    lease_b.release()
+
+
+def test_a_release_on_a_connection_the_server_ended_still_releases(pg_dsn: str) -> None:
+    """The server restarted (its sessions ended) between the last renewal and the release: the release is
+    written on a new connection, not left for the lease to go stale."""
+    lease = PgLease(pg_dsn, ACCOUNT, STEP, holder="A", lease_s=30.0, stale_s=60.0)
+    lease.acquire()
+    lease._stop.set()  # no renewal may notice the ended session first
+    for thread in lease._threads:
+        thread.join(10)
+    with psycopg.connect(pg_dsn, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [lease._conn.info.backend_pid])
+    lease.release()
     assert lease_row(pg_dsn)["released"]

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 import psycopg
+import psycopg.errors
 from psycopg.conninfo import conninfo_to_dict
 
 from stepbatch.errors import UserError
@@ -54,15 +55,30 @@ def _password_of(dsn: str) -> str | None:
         return None
 
 
-def open_connection(dsn: str, *, timeout_s: float = 10) -> psycopg.Connection:
-    """A new connection; raises psycopg.OperationalError (callers that retry use this one)."""
-    return psycopg.connect(dsn, autocommit=False, connect_timeout=max(1, round(timeout_s)), **_KEEPALIVE)
+# A lease holder's transaction (the fence check row-locks the account's lease) that goes this long without
+# a word from its client belongs to a paused or hung process: the server ends that session, so the lock
+# does not block the worker taking the account over (the paused one, resumed, finds its write refused).
+IDLE_IN_TRANSACTION_S = 10.0
 
 
-def connect(dsn: str, *, timeout_s: float = 10) -> psycopg.Connection:
+def open_connection(dsn: str, *, timeout_s: float = 10, holder: bool = False) -> psycopg.Connection:
+    """A new connection; raises psycopg.OperationalError (callers that retry use this one). `holder`: a
+    lease holder's connection, whose idle transactions the server ends (`IDLE_IN_TRANSACTION_S`)."""
+    conn = psycopg.connect(dsn, autocommit=False, connect_timeout=max(1, round(timeout_s)), **_KEEPALIVE)
+    if holder:
+        try:
+            conn.execute(f"SET idle_in_transaction_session_timeout = {int(IDLE_IN_TRANSACTION_S * 1000)}")
+            conn.commit()
+        except BaseException:
+            conn.close()
+            raise
+    return conn
+
+
+def connect(dsn: str, *, timeout_s: float = 10, holder: bool = False) -> psycopg.Connection:
     """A new connection (`autocommit=False`); UserError naming the redacted DSN when it cannot connect."""
     try:
-        return open_connection(dsn, timeout_s=timeout_s)
+        return open_connection(dsn, timeout_s=timeout_s, holder=holder)
     except psycopg.Error as exc:
         reason = scrub(str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__, dsn)
         raise UserError(f"cannot connect to PostgreSQL at {redact_dsn(dsn)}: {reason}") from None
@@ -76,15 +92,18 @@ class Session:
     the connection drops (the server restarted, the network blinked), reconnects and runs it again for
     up to `retry_s`. `work` must be safe to run twice (a COMMIT's answer may be what was lost)."""
 
-    def __init__(self, dsn: str, *, retry_s: float = 60.0, conn: psycopg.Connection | None = None) -> None:
+    def __init__(
+        self, dsn: str, *, retry_s: float = 60.0, conn: psycopg.Connection | None = None, holder: bool = False
+    ) -> None:
         self.dsn = dsn
         self.retry_s = retry_s
+        self.holder = holder  # reconnect as a lease holder (see open_connection)
         self._conn = conn
 
     def connection(self) -> psycopg.Connection:
         if self._conn is None or self._conn.closed or self._conn.broken:
             self.close()
-            self._conn = open_connection(self.dsn)
+            self._conn = open_connection(self.dsn, holder=self.holder)
         return self._conn
 
     def transaction(self, work: Work) -> None:
@@ -97,7 +116,8 @@ class Session:
                     work(cur)
                 conn.commit()
                 return
-            except psycopg.OperationalError as exc:
+            except (psycopg.OperationalError, psycopg.errors.IdleInTransactionSessionTimeout) as exc:
+                # the connection is gone (an idle transaction ended by the server included): again, anew
                 self.rollback()
                 message = scrub(str(exc).strip(), self.dsn)
                 if time.monotonic() + delay > deadline:

@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 BUSY_WAIT_S = 0.5  # how long a holder's advisory lock is waited for (a just-killed holder's may linger)
 _JOIN_S = 15.0
+RELEASE_RETRY_S = 10.0  # a release on a dropped connection is tried again on new ones this long
 
 _RENEW = """UPDATE sb_lease SET renewed_at = now()
  WHERE account = %(account)s AND holder = %(holder)s AND fence = %(fence)s AND released_at IS NULL
@@ -108,7 +109,7 @@ class PgLease(AccountLease):
         if self.held:
             raise RuntimeError(f"the lease of account {self.account} is already held by this object")
         started = time.monotonic()
-        conn = connect(self.dsn)
+        conn = connect(self.dsn, holder=True)
         try:
             ensure_schema(conn, self.dsn)
             fence = self._take(conn)
@@ -176,14 +177,7 @@ class PgLease(AccountLease):
             )
             return
         try:
-            conn = self._connection()
-            with conn.cursor() as cur:
-                cur.execute(
-                    "UPDATE sb_lease SET released_at = now() WHERE account = %(account)s"
-                    " AND holder = %(holder)s AND fence = %(fence)s AND released_at IS NULL",
-                    self._params(),
-                )
-            conn.commit()
+            self._write_release()
         except (psycopg.Error, OSError) as exc:
             log.warning(
                 "could not release the lease of account %s (%s); it frees itself once stale",
@@ -193,6 +187,27 @@ class PgLease(AccountLease):
         finally:
             self._close()
             self._conn_lock.release()
+
+    def _write_release(self) -> None:
+        """The fenced release, again on a new connection while the old one turns out dead (the server
+        restarted since the last renewal) for up to `RELEASE_RETRY_S`: the update is idempotent."""
+        deadline = time.monotonic() + RELEASE_RETRY_S
+        while True:
+            try:
+                conn = self._connection()
+                with conn.cursor() as cur:
+                    cur.execute(
+                        "UPDATE sb_lease SET released_at = now() WHERE account = %(account)s"
+                        " AND holder = %(holder)s AND fence = %(fence)s AND released_at IS NULL",
+                        self._params(),
+                    )
+                conn.commit()
+                return
+            except psycopg.OperationalError:
+                self._close()
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
 
     def __enter__(self) -> PgLease:
         self.acquire()
@@ -308,7 +323,7 @@ class PgLease(AccountLease):
         if self._conn is not None and not self._conn.closed and not self._conn.broken:
             return self._conn
         self._close()
-        conn = open_connection(self.dsn, timeout_s=min(10.0, max(1.0, self.renew_every_s)))
+        conn = open_connection(self.dsn, timeout_s=min(10.0, max(1.0, self.renew_every_s)), holder=True)
         try:  # a new session: take this holding's advisory lock again (see the module's doc)
             conn.execute("SELECT pg_try_advisory_lock(%s)", [lock_key(self.account, self.fence or 0)])
             conn.commit()

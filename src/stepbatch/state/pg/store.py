@@ -104,8 +104,9 @@ class PgProgressStore:
         are not (only for tools that hold no lease; `PgBackend` always passes one). UserError when the
         database cannot be reached or (readonly) holds no such store."""
         store = cls(dsn, account, step, server, lease=lease, readonly=readonly)
-        conn = connect(dsn)
-        store._session = Session(dsn, retry_s=RETRY_S, conn=conn)
+        holder = lease is not None
+        conn = connect(dsn, holder=holder)
+        store._session = Session(dsn, retry_s=RETRY_S, conn=conn, holder=holder)
         try:
             ensure_schema(conn, dsn)
             if not store._load():
