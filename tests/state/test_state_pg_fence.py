@@ -250,8 +250,9 @@ def test_a_holder_paused_inside_a_write_does_not_block_the_take_over(pg_dsn: str
     lease_a.acquire()
     store_a = worker_a.open_store(ACCOUNT, STEP, SERVER)
     store_a.add_units(units("A00"))
-    lease_a.release = lambda: None  # type: ignore[method-assign]  # A is "paused": it renews nothing more
-    lease_a._stop.set()
+    lease_a._stop.set()  # A is "paused": it renews nothing more
+    for thread in lease_a._threads:
+        thread.join(10)
     conn_a = store_a._session.connection()
     lease_a.check(conn_a.cursor())  # the fence check of a write: the lease row is locked, no commit follows
     wait_stale(pg_dsn)
